@@ -1,0 +1,15 @@
+/**
+ * The built-in plugins, in one static record. Adding a baseline means adding
+ * one file here and one line below; nothing in `harness/` knows a name.
+ *
+ * @module
+ */
+import type { Plugin, PluginConfig } from "../harness/plugin.ts";
+import { idleak } from "./idleak.ts";
+import { pop } from "./pop.ts";
+
+/** Every built-in plugin by name. */
+export const BUILTIN_PLUGINS: Readonly<Record<string, Plugin<PluginConfig>>> = {
+  pop,
+  idleak,
+};

@@ -1,0 +1,113 @@
+/**
+ * The `elmbench` command line: one entry, one subcommand per stage of work.
+ * Run it as `deno task elmbench <command> [args]`.
+ *
+ * @module
+ */
+import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
+import { UsageError } from "./cli_args.ts";
+import { DATA_HELP, dataCommand } from "./cmd_data.ts";
+import { DEMO_HELP, demoCommand } from "./cmd_demo.ts";
+import { RUN_HELP, runCommand } from "./cmd_run.ts";
+import { TABLE_HELP, tableCommand } from "./cmd_table.ts";
+import type { PluginRecord } from "./registry.ts";
+
+const HELP = `elmbench: reproduce, compare and extend LLM-based recommenders
+
+Usage: deno task elmbench <command> [options]
+
+Commands:
+  demo       run every plugin (tiny preset) on the embedded synthetic data
+  data       dataset statistics and conversion (data stats, data convert)
+  run        fit and evaluate models on a dataset, append result records
+  table      print result records as the paper's Table 2 or Table 3
+  plugins    list registered plugins with their defaults
+  help CMD   help for one command
+
+Every command takes --help. Errors exit non-zero; set ELMBENCH_DEBUG=1 for stacks.`;
+
+const HELPS: Record<string, string> = {
+  data: DATA_HELP,
+  run: RUN_HELP,
+  table: TABLE_HELP,
+  demo: DEMO_HELP,
+  plugins:
+    "elmbench plugins [--json]\n  Lists registered plugins, tasks, requirements and defaults.",
+};
+
+function pluginsCommand(args: string[], record: PluginRecord): void {
+  const rows = Object.values(record).map((p) => ({
+    name: p.name,
+    description: p.description,
+    tasks: p.tasks,
+    requires: p.requires,
+    defaults: p.defaults,
+    presets: Object.keys(p.presets ?? {}),
+  }));
+  if (args.includes("--json")) return console.log(JSON.stringify(rows, null, 2));
+  for (const r of rows) {
+    console.log(`${r.name.padEnd(10)} ${r.description}`);
+    console.log(
+      `${"".padEnd(10)} tasks: ${r.tasks.join(", ")}; requires: ${r.requires.join(", ")}`,
+    );
+    const defaults = Object.entries(r.defaults).map(([k, v]) => `${k}=${v}`).join(" ");
+    if (defaults) console.log(`${"".padEnd(10)} defaults: ${defaults}`);
+  }
+}
+
+/** Runs the CLI with `args`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    if (controller.signal.aborted) Deno.exit(130);
+    console.error(
+      "\ninterrupted: finishing nothing new; finished cells are saved (again to quit now)",
+    );
+    controller.abort(new Error("interrupted"));
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(rest[0] && HELPS[rest[0]] ? HELPS[rest[0]] : HELP);
+        return 0;
+      case "data":
+        await dataCommand(rest);
+        return 0;
+      case "run":
+        await runCommand(rest, BUILTIN_PLUGINS, controller.signal);
+        return 0;
+      case "table":
+        await tableCommand(rest);
+        return 0;
+      case "demo":
+        await demoCommand(rest, BUILTIN_PLUGINS, controller.signal);
+        return 0;
+      case "plugins":
+        pluginsCommand(rest, BUILTIN_PLUGINS);
+        return 0;
+      default:
+        throw new UsageError(
+          `Unknown command "${command}"; valid commands: ${Object.keys(HELPS).join(", ")}, help`,
+        );
+    }
+  } catch (e) {
+    const error = e as Error;
+    if (controller.signal.aborted) {
+      console.error("interrupted; rerun the same command to finish the remaining cells");
+      return 130;
+    }
+    console.error(`error: ${error.message ?? String(e)}`);
+    if (error instanceof UsageError) console.error(`(see: deno task elmbench ${command} --help)`);
+    if (Deno.env.get("ELMBENCH_DEBUG")) console.error(error.stack);
+    return 1;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

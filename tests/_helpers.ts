@@ -1,0 +1,53 @@
+/**
+ * Small builders shared by the cross-cutting tests.
+ *
+ * @module
+ */
+import type { Dataset } from "../harness/types.ts";
+
+/** A dataset from literal sequences (row u-1 = user u). */
+export function tinyDataset(
+  sequences: number[][],
+  options: { nItems?: number; name?: string; negatives?: number[][] } = {},
+): Dataset {
+  const ragged = (rows: number[][]) => {
+    const offsets = new Uint32Array(rows.length + 1);
+    const values: number[] = [];
+    rows.forEach((r, i) => {
+      values.push(...r);
+      offsets[i + 1] = values.length;
+    });
+    return { offsets, values: Int32Array.from(values) };
+  };
+  const nItems = options.nItems ?? Math.max(...sequences.flat());
+  return {
+    name: options.name ?? "tiny",
+    nUsers: sequences.length,
+    nItems,
+    sequences: ragged(sequences),
+    negatives: options.negatives ? ragged(options.negatives) : undefined,
+    hash: `tiny-${JSON.stringify(sequences)}-${nItems}`,
+    source: "test",
+  };
+}
+
+/** The data directory of the real datasets, or undefined (tests then skip). */
+export function realDataDir(): string | undefined {
+  const dir = Deno.env.get("ELMBENCH_DATA");
+  if (!dir) return undefined;
+  try {
+    Deno.statSync(`${dir}/beauty/sequential.txt`);
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Logs once why real-data tests are skipped. */
+export function explainSkip(what: string): void {
+  if (!realDataDir()) {
+    console.log(
+      `skipping ${what}: set ELMBENCH_DATA to the directory holding beauty/, sports/, toys/ (.ci/run sets ../shared/data)`,
+    );
+  }
+}
