@@ -21,7 +21,7 @@ export const TABLE_HELP = `elmbench table <results.jsonl...> --layout table2|tab
   Prints result records in the layout of the paper's Table 2 (direct) or
   Table 3 (sequential): rows = methods, columns = dataset x metric, mean ± std
   over seeds, best of our rows in bold and second underlined, and the
-  improvement of --ours (default: the last row of ours) over the best other row.
+  improvement of --ours (default: elmrec when present) over the best other row.
   --with-published adds the published rows (default ${DEFAULT_PUBLISHED}).`;
 
 /** Runs `table`. */

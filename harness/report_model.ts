@@ -73,7 +73,7 @@ export function rowLabel(r: ResultRecord): string {
 /** Options of {@linkcode buildTable}. */
 export interface BuildTableOptions {
   readonly published?: readonly PublishedRow[];
-  /** Row whose improvement over the best other row is reported; @default the last row of ours */
+  /** Row whose improvement over the best other row is reported; @default "elmrec" when present, else none */
   readonly ours?: string;
   /** Restrict and order datasets. */
   readonly datasets?: readonly string[];
@@ -138,7 +138,7 @@ export function buildTable(
   });
 
   const ourLabels = rows.filter((r) => !r.published).map((r) => r.method);
-  const oursLabel = options.ours ?? ourLabels[ourLabels.length - 1];
+  const oursLabel = options.ours ?? ourLabels.find((l) => l === "elmrec");
   let improvement: TableModel["improvement"] = null;
   if (oursLabel !== undefined && ourLabels.length >= 2) {
     const oursRow = rows.find((r) => !r.published && r.method === oursLabel);
