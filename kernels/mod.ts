@@ -1,0 +1,167 @@
+/**
+ * The elmbench tensor engine: build a graph of ONNX primitives with static
+ * shapes, differentiate it with one table of gradient rules, emit the
+ * optimizer update into the same graph, and run the whole train step as one
+ * ONNX Runtime session over a {@linkcode ParamStore}.
+ *
+ * ```ts
+ * import { createRng } from "../harness/rng.ts";
+ * import { adamw, compileInference, compileTrainStep, crossEntropy, Graph, linear, ParamStore } from "./mod.ts";
+ *
+ * const g = new Graph();
+ * const x = g.input("x", "float32", [4, 2]);
+ * const y = g.input("y", "int64", [4]);
+ * const logits = linear(g.relu(linear(x, "mlp.0", { outFeatures: 8 })), "mlp.1", { outFeatures: 2 });
+ * const store = new ParamStore();
+ * store.init(g, createRng(0));
+ * const step = await compileTrainStep(crossEntropy(logits, y), store, { optimizer: adamw({ lr: 1e-2 }) });
+ * const { loss } = await step.run({ x: new Float32Array(8), y: new BigInt64Array(4) });
+ * const infer = await compileInference({ logits }, store); // reads the same store
+ * ```
+ *
+ * ## Splitting a step at an external boundary
+ *
+ * Graph models (LightGCN, ELMRec) propagate embeddings through a fixed sparse
+ * matrix `A` with a JS kernel, outside ONNX Runtime. The step splits there:
+ *
+ * 1. JS computes `P = spmm(A, E0)`.
+ * 2. A train step takes `P` as an input listed in `wrt`: it updates the
+ *    params it owns and returns `dLoss/dP`.
+ * 3. JS computes `dE0 = spmm(A^T, dLoss/dP)`.
+ * 4. {@linkcode compileUpdate} applies the optimizer (AdamW here) to `E0`.
+ *
+ * The result equals one graph holding `P = A E0` (tested in `step_test.ts`
+ * against a dense reference).
+ *
+ * ```ts
+ * import { createRng } from "../harness/rng.ts";
+ * import { adamw, compileTrainStep, compileUpdate, Graph, linear, normal, ParamStore } from "./mod.ts";
+ *
+ * const n = 4, d = 2;
+ * const a = new Float32Array(n * n).fill(0.25); // stand-in for a CSR matrix
+ * const spmm = (m: Float32Array, x: Float32Array, transpose: boolean) => {
+ *   const out = new Float32Array(n * d);
+ *   for (let i = 0; i < n; i++) {
+ *     for (let j = 0; j < n; j++) {
+ *       const v = transpose ? m[j * n + i] : m[i * n + j];
+ *       for (let k = 0; k < d; k++) out[i * d + k] += v * x[j * d + k];
+ *     }
+ *   }
+ *   return out;
+ * };
+ * const store = new ParamStore();
+ * store.set("emb.weight", normal({ std: 0.1 })(createRng(0), [n, d]), [n, d]);
+ *
+ * const g = new Graph();
+ * const p = g.input("propagated", "float32", [n, d]);
+ * const score = linear(p, "head", { outFeatures: 1 });
+ * const loss = g.reduceMean(g.mul(score, score), undefined, false);
+ * store.init(g, createRng(1));
+ * const optimizer = adamw({ lr: 1e-2 });
+ * const step = await compileTrainStep(loss, store, { optimizer, wrt: [p] });
+ * const update = await compileUpdate(["emb.weight"], store, { optimizer });
+ *
+ * const propagated = spmm(a, store.get("emb.weight")!.data, false);
+ * const { grads } = await step.run({ propagated });
+ * await update.run({ "emb.weight": spmm(a, grads.propagated.data as Float32Array, true) });
+ * ```
+ *
+ * Exactly one file, `runtime.ts`, imports `onnxruntime-node`.
+ *
+ * @module
+ */
+
+export {
+  type Attrs,
+  type DType,
+  type DTypeArray,
+  Graph,
+  type HostArray,
+  hostArray,
+  isFloat,
+  type Node,
+  OP_TYPES,
+  type Operand,
+  type OpType,
+  type ParamOptions,
+  type Shape,
+  type Tensor,
+  type TensorKind,
+} from "./graph.ts";
+export { type GradContext, GRADIENTS, type GradRule, reduceToShape } from "./gradients.ts";
+export { gradients, type GradientsOptions } from "./autodiff.ts";
+export {
+  attention,
+  type AttentionOptions,
+  bprLoss,
+  type CosineOptions,
+  cosineSimilarity,
+  crossEntropy,
+  type CrossEntropyOptions,
+  dropout,
+  type DropoutOptions,
+  embedding,
+  type EmbeddingOptions,
+  gelu,
+  linear,
+  type LinearOptions,
+  rmsNorm,
+  type RmsNormOptions,
+  softplus,
+  t5Block,
+  type T5BlockOptions,
+} from "./nn.ts";
+export {
+  type Initializer,
+  normal,
+  type NormalOptions,
+  ones,
+  uniform,
+  type UniformOptions,
+  xavier,
+  type XavierOptions,
+  zeros,
+} from "./init.ts";
+export {
+  adam,
+  type AdamOptions,
+  adamw,
+  LR_INPUT,
+  type Optimizer,
+  sgd,
+  type SgdOptions,
+  type StateSpec,
+} from "./optim.ts";
+export {
+  exportOnnx,
+  type ExportOptions,
+  type OnnxModel,
+  OPSET,
+  prune,
+  type ValueInfo,
+  writeOnnx,
+} from "./onnx_export.ts";
+export {
+  type Device,
+  type HostTensor,
+  loadSession,
+  type RuntimeOptions,
+  Session,
+  zerosHost,
+} from "./runtime.ts";
+export { type ParamEntry, ParamStore } from "./param_store.ts";
+export {
+  compileInference,
+  compileTrainStep,
+  compileUpdate,
+  type Feeds,
+  gradName,
+  type Inference,
+  type InferenceOptions,
+  type RunOptions,
+  type StepResult,
+  type TrainStep,
+  type TrainStepOptions,
+  type Update,
+  type UpdateOptions,
+} from "./step.ts";

@@ -1,0 +1,97 @@
+/**
+ * Named float32 values that outlive a session: parameters and optimizer
+ * state. Train steps read and replace them, inference sessions read them, and
+ * checkpoints save and load them under the same names.
+ *
+ * @module
+ */
+
+import type { Rng } from "../harness/rng.ts";
+import type { Graph, Tensor } from "./graph.ts";
+import { zeros } from "./init.ts";
+
+/** One stored value: row-major data and its shape. */
+export interface ParamEntry {
+  readonly data: Float32Array;
+  /** Copied on {@linkcode ParamStore.set}. */
+  readonly shape: number[];
+}
+
+/**
+ * A map from structural names (`encoder.block.0.attn.q.weight`,
+ * `opt.m.encoder.block.0.attn.q.weight`) to float32 values.
+ *
+ * @example
+ * ```ts
+ * import { ParamStore } from "./param_store.ts";
+ * const store = new ParamStore();
+ * store.set("w", new Float32Array([1, 2]), [2]);
+ * for (const [name, { shape }] of store.entries()) console.log(name, shape);
+ * ```
+ */
+export class ParamStore {
+  readonly #values = new Map<string, ParamEntry>();
+
+  /** The value under `name`, if any. */
+  get(name: string): ParamEntry | undefined {
+    return this.#values.get(name);
+  }
+
+  /** Whether a value is stored under `name`. */
+  has(name: string): boolean {
+    return this.#values.has(name);
+  }
+
+  /** Stores `data` (kept, not copied) under `name`. */
+  set(name: string, data: Float32Array, shape: readonly number[]): void {
+    const n = shape.reduce((p, d) => p * d, 1);
+    if (!(data instanceof Float32Array) || data.length !== n) {
+      throw new TypeError(
+        `Expected a Float32Array of ${n} values for "${name}" of shape [${shape}] but found ${data?.constructor?.name} of ${data?.length}`,
+      );
+    }
+    this.#values.set(name, { data, shape: [...shape] });
+  }
+
+  /** Removes `name`; returns whether it was there. */
+  delete(name: string): boolean {
+    return this.#values.delete(name);
+  }
+
+  /** Every stored value, in insertion order. */
+  entries(): IterableIterator<[string, ParamEntry]> {
+    return this.#values.entries();
+  }
+
+  /** Stored names, in insertion order. */
+  names(): string[] {
+    return [...this.#values.keys()];
+  }
+
+  /** How many values are stored. */
+  get size(): number {
+    return this.#values.size;
+  }
+
+  /**
+   * Draws every param of `graph` (or of the list) that is not stored yet,
+   * each from `rng.fork(name)`: the values do not depend on declaration order.
+   */
+  init(params: Graph | readonly Tensor[], rng: Rng): void {
+    const list = Array.isArray(params) ? params : (params as Graph).params();
+    for (const p of list) {
+      if (this.has(p.name)) continue;
+      if (p.dtype !== "float32") {
+        throw new TypeError(`Expected float32 param "${p.name}" but found ${p.dtype}`);
+      }
+      this.set(p.name, (p.init ?? zeros())(rng.fork(p.name), p.shape), p.shape);
+    }
+  }
+
+  /** Copies every value (new arrays), e.g. to keep a snapshot. */
+  clone(): ParamStore {
+    const out = new ParamStore();
+    for (const [name, { data, shape }] of this.entries()) out.set(name, data.slice(), shape);
+    return out;
+  }
+}

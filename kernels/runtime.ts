@@ -1,0 +1,169 @@
+/**
+ * The one place in elmbench that talks to ONNX Runtime: sessions (cached by
+ * graph hash), devices, and the conversion of feeds and fetches.
+ *
+ * @module
+ */
+
+import * as ort from "onnxruntime-node";
+import { type DType, type HostArray, hostArray } from "./graph.ts";
+import type { OnnxModel, ValueInfo } from "./onnx_export.ts";
+
+/** Where a session runs. */
+export type Device = "cpu" | "cuda" | "webgpu";
+
+/** Options of {@linkcode loadSession}. */
+export interface RuntimeOptions {
+  /** Execution provider; a provider that cannot start is an error, never a fallback. @default "cpu" */
+  device?: Device;
+  /** Threads one op may use. @default 2 */
+  intraOpThreads?: number;
+}
+
+/** A host-side tensor: a typed array and its shape. */
+export interface HostTensor {
+  readonly data: HostArray;
+  readonly shape: readonly number[];
+}
+
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
+  float32: "float32",
+  float64: "float64",
+  int64: "int64",
+  int32: "int32",
+  bool: "bool",
+};
+
+const ARRAY_OF: Record<DType, string> = {
+  float32: "Float32Array",
+  float64: "Float64Array",
+  int64: "BigInt64Array",
+  int32: "Int32Array",
+  bool: "Uint8Array",
+};
+
+/** A loaded model, ready to run. */
+export class Session {
+  readonly #session: ort.InferenceSession;
+  readonly #inputs: Map<string, ValueInfo>;
+  /** Inputs the session reads, in graph order. */
+  readonly inputs: readonly ValueInfo[];
+  /** Outputs the session computes, in graph order. */
+  readonly outputs: readonly ValueInfo[];
+  /** The device the session runs on. */
+  readonly device: Device;
+
+  constructor(session: ort.InferenceSession, model: OnnxModel, device: Device) {
+    this.#session = session;
+    this.inputs = model.inputs;
+    this.outputs = model.outputs;
+    this.device = device;
+    this.#inputs = new Map(model.inputs.map((v) => [v.name, v]));
+  }
+
+  /**
+   * Runs the model. Every input must be fed; names the model does not read
+   * are ignored, so one feed record can serve several sessions.
+   */
+  async run(feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, info] of this.#inputs) {
+      const feed = feeds[name];
+      if (!feed) throw new TypeError(`Expected a feed for input "${name}" but found none`);
+      ortFeeds[name] = toOrt(name, info, feed);
+    }
+    const results = await this.#session.run(ortFeeds);
+    const out: Record<string, HostTensor> = {};
+    for (const v of this.outputs) {
+      const t = results[v.name] as ort.Tensor;
+      out[v.name] = { data: t.data as HostArray, shape: t.dims as number[] };
+    }
+    return out;
+  }
+
+  /** Frees the native session; the cache forgets it. */
+  async release(): Promise<void> {
+    for (const [key, s] of cache) if ((await s) === this) cache.delete(key);
+    await this.#session.release();
+  }
+}
+
+function toOrt(name: string, info: ValueInfo, feed: HostTensor): ort.Tensor {
+  const n = info.shape.reduce((p, d) => p * d, 1);
+  const kind = feed.data.constructor.name;
+  if (kind !== ARRAY_OF[info.dtype] || feed.data.length !== n) {
+    throw new TypeError(
+      `Expected input "${name}" as a ${
+        ARRAY_OF[info.dtype]
+      } of ${n} values (shape [${info.shape}]) but found a ${kind} of ${feed.data.length}`,
+    );
+  }
+  return new ort.Tensor(ORT_TYPE[info.dtype], feed.data, info.shape as number[]);
+}
+
+const cache = new Map<string, Promise<Session>>();
+
+/**
+ * Loads (or reuses) a session for a model. Sessions are cached by graph hash,
+ * device and thread count.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "./graph.ts";
+ * import { exportOnnx } from "./onnx_export.ts";
+ * import { loadSession } from "./runtime.ts";
+ * const g = new Graph();
+ * const x = g.input("x", "float32", [2]);
+ * const session = await loadSession(exportOnnx({ y: g.exp(x) }));
+ * const { y } = await session.run({ x: { data: new Float32Array([0, 1]), shape: [2] } });
+ * ```
+ */
+export function loadSession(model: OnnxModel, options: RuntimeOptions = {}): Promise<Session> {
+  const device = options.device ?? "cpu";
+  const threads = options.intraOpThreads ?? 2;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`Expected a positive integer intraOpThreads but found ${threads}`);
+  }
+  const key = `${model.hash}:${device}:${threads}`;
+  let session = cache.get(key);
+  if (!session) {
+    session = create(model, device, threads);
+    cache.set(key, session);
+    session.catch(() => cache.delete(key));
+  }
+  return session;
+}
+
+async function create(model: OnnxModel, device: Device, threads: number): Promise<Session> {
+  if (device !== "cpu") {
+    const backend = ort.listSupportedBackends().find((b) => b.name === device);
+    if (!backend) {
+      throw new Error(
+        `Cannot start the "${device}" execution provider: this onnxruntime-node build does not support it (supported: ${
+          ort.listSupportedBackends().map((b) => b.name).join(", ")
+        })`,
+      );
+    }
+  }
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [device],
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    logSeverityLevel: 3,
+  };
+  try {
+    const session = await ort.InferenceSession.create(model.bytes, options);
+    return new Session(session, model, device);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    if (device === "cpu") throw new Error(`Cannot load the model on cpu: ${reason}`, { cause: e });
+    throw new Error(`Cannot start the "${device}" execution provider: ${reason}`, { cause: e });
+  }
+}
+
+/** Zeros of a dtype and shape, as a feed. */
+export function zerosHost(dtype: DType, shape: readonly number[]): HostTensor {
+  return { data: hostArray(dtype, shape.reduce((p, d) => p * d, 1)), shape };
+}

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { createRng } from "../harness/rng.ts";
+import { Graph } from "./graph.ts";
+import { crossEntropy, linear } from "./nn.ts";
+import { exportOnnx } from "./onnx_export.ts";
+import { adamw } from "./optim.ts";
+import { ParamStore } from "./param_store.ts";
+import { type Device, loadSession } from "./runtime.ts";
+import { compileTrainStep } from "./step.ts";
+
+function tiny() {
+  const g = new Graph();
+  const x = g.input("x", "float32", [2, 3]);
+  return exportOnnx({ y: g.exp(x) });
+}
+
+/** Why a provider cannot start here, or undefined when it can. */
+async function unavailable(device: Device): Promise<string | undefined> {
+  try {
+    await loadSession(tiny(), { device });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+Deno.test("asking for cuda without its provider is an Error naming the provider and the reason", async () => {
+  const reason = await unavailable("cuda");
+  if (reason === undefined) return console.log("cuda started here; nothing to check");
+  assert.match(reason, /^Cannot start the "cuda" execution provider: .+/);
+});
+
+Deno.test("feeds of the wrong type or length are a TypeError naming the input", async () => {
+  const session = await loadSession(tiny());
+  await assert.rejects(
+    () => session.run({ x: { data: new Float64Array(6), shape: [2, 3] } }),
+    /Expected input "x" as a Float32Array of 6 values \(shape \[2,3\]\) but found a Float64Array of 6/,
+  );
+  await assert.rejects(() => session.run({}), /Expected a feed for input "x" but found none/);
+});
+
+async function trainOn(device: Device): Promise<{ losses: number[]; w: Float32Array }> {
+  const g = new Graph();
+  const x = g.input("x", "float32", [8, 4]), y = g.input("y", "int64", [8]);
+  const loss = crossEntropy(
+    linear(g.relu(linear(x, "a", { outFeatures: 8 })), "b", { outFeatures: 3 }),
+    y,
+  );
+  const store = new ParamStore();
+  store.init(g, createRng(0));
+  const step = await compileTrainStep(loss, store, { device, optimizer: adamw({ lr: 0.01 }) });
+  const rng = createRng(1);
+  const feeds = {
+    x: Float32Array.from({ length: 32 }, () => rng.normal()),
+    y: BigInt64Array.from({ length: 8 }, () => BigInt(rng.int(3))),
+  };
+  const losses = [];
+  for (let i = 0; i < 3; i++) losses.push((await step.run(feeds)).loss);
+  return { losses, w: store.get("a.weight")!.data };
+}
+
+Deno.test("a train step on webgpu matches cpu within 1e-4 relative (skipped when webgpu cannot start)", async () => {
+  const reason = await unavailable("webgpu");
+  if (reason !== undefined) {
+    assert.match(reason, /^Cannot start the "webgpu" execution provider: /);
+    console.log(`skipped: ${reason}`);
+    return;
+  }
+  const cpu = await trainOn("cpu"), gpu = await trainOn("webgpu");
+  cpu.losses.forEach((l, i) =>
+    assert.ok(Math.abs(l - gpu.losses[i]) <= 1e-4 * Math.abs(l), `loss ${i}`)
+  );
+  cpu.w.forEach((w, i) =>
+    assert.ok(Math.abs(w - gpu.w[i]) <= 1e-4 * (Math.abs(w) + 1e-3), `a.weight[${i}]`)
+  );
+});
