@@ -56,6 +56,7 @@ export {
   type Requirement,
   type Scorer,
   type ScoreRequest,
+  type ValidateOptions,
 } from "./harness/plugin.ts";
 export { type PluginRecord, resolveConfig, withExternalPlugins } from "./harness/registry.ts";
 export { BUILTIN_PLUGINS } from "./baselines/mod.ts";
@@ -71,6 +72,12 @@ export {
   rankBlock,
 } from "./harness/metrics.ts";
 export { runCells, type RunOptions } from "./harness/runner.ts";
+export {
+  type EarlyStoppingOptions,
+  type EarlyStoppingResult,
+  fitWithEarlyStopping,
+} from "./harness/early_stopping.ts";
+export { PairwiseSampler, trainInteractions, TrainMembership } from "./harness/sampling.ts";
 export { readPerUser, readResults, type ResultRecord } from "./harness/results.ts";
 export { buildTable, type Layout, readPublished, type TableModel } from "./harness/report_model.ts";
 export { renderTable, type TableFormat } from "./harness/report_render.ts";

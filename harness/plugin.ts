@@ -48,13 +48,23 @@ export interface FitContext {
   /** Items of user row `userRow` visible at `stage`, oldest first. */
   history(userRow: number, stage: Stage): Int32Array;
   /**
-   * Scores `scorer` on the validation stage of this cell's task (for early
-   * stopping); returns metric means such as `{ "NDCG@10": 0.21 }`.
-   * `maxUsers` evaluates a fixed seeded subset to keep epochs cheap.
+   * Scores `scorer` on the validation stage (for early stopping); returns
+   * metric means such as `{ "NDCG@10": 0.21 }`. By default it uses this
+   * cell's protocol; `protocol: "full"` ranks all items with training items
+   * excluded (RecBole's model selection). `maxUsers` evaluates a fixed
+   * seeded subset to keep epochs cheap (`Infinity` for all users).
    */
-  validate(scorer: Scorer, options?: { maxUsers?: number }): Promise<Record<string, number>>;
+  validate(scorer: Scorer, options?: ValidateOptions): Promise<Record<string, number>>;
   /** Interruption: long loops check it between batches. */
   readonly signal?: AbortSignal;
+}
+
+/** Options of {@linkcode FitContext.validate}. */
+export interface ValidateOptions {
+  /** Users evaluated (a fixed seeded subset). @default the run's validationUsers (2000) */
+  readonly maxUsers?: number;
+  /** `task`: this cell's protocol; `full`: all items, training items excluded. @default "task" */
+  readonly protocol?: "task" | "full";
 }
 
 /** A batch of users to score at one stage; `users` holds user rows (`u - 1`). */

@@ -175,12 +175,14 @@ function fitContext(
     progress,
     signal: options.signal,
     history: (u, stage) => historyAt(split, u, stage),
-    validate: async (scorer, opts) =>
-      (await evaluate(scorer, split, options.task, {
+    validate: async (scorer, opts) => {
+      const full = opts?.protocol === "full";
+      return (await evaluate(scorer, split, full ? "sequential" : options.task, {
         stage: "valid",
-        mask: options.task === "sequential" ? options.mask ?? "none" : "none",
+        mask: full ? "train" : options.task === "sequential" ? options.mask ?? "none" : "none",
         maxUsers: opts?.maxUsers ?? options.validationUsers ?? 2000,
-      })).means,
+      })).means;
+    },
   };
 }
 
