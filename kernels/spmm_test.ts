@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { type CsrMatrix, fromCoo, normalizedAdjacency, syntheticTrain } from "./adjacency.ts";
+import {
+  createSparseEngine,
+  propagateMean,
+  propagateMeanBackward,
+  type SparseEngine,
+  spmm,
+  spmmJs,
+  spmmT,
+} from "./spmm.ts";
+import { createRng, type Rng } from "../harness/rng.ts";
+
+function dense(a: CsrMatrix): Float64Array[] {
+  const m = Array.from({ length: a.nRows }, () => new Float64Array(a.nCols));
+  for (let r = 0; r < a.nRows; r++) {
+    for (let k = a.offsets[r]; k < a.offsets[r + 1]; k++) m[r][a.columns[k]] += a.values[k];
+  }
+  return m;
+}
+
+/** Dense `op(A) x` with op = identity or transpose, in float64. */
+function denseMul(m: Float64Array[], x: ArrayLike<number>, d: number, t = false): Float64Array {
+  const rows = t ? m[0].length : m.length, inner = t ? m.length : m[0].length;
+  const y = new Float64Array(rows * d);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < inner; c++) {
+      const w = t ? m[c][r] : m[r][c];
+      if (w !== 0) { for (let j = 0; j < d; j++) y[r * d + j] += w * x[c * d + j]; }
+    }
+  }
+  return y;
+}
+
+function denseMean(m: Float64Array[], x: Float32Array, d: number, layers: number, t: boolean) {
+  const sum = Float64Array.from(x);
+  let cur: ArrayLike<number> = x;
+  for (let l = 0; l < layers; l++) {
+    cur = denseMul(m, cur, d, t);
+    for (let i = 0; i < sum.length; i++) sum[i] += cur[i];
+  }
+  return sum.map((v) => v / (layers + 1));
+}
+
+function close(got: Float32Array, want: ArrayLike<number>, what: string) {
+  assert.equal(got.length, want.length, what);
+  for (let i = 0; i < got.length; i++) {
+    assert.ok(
+      Math.abs(got[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])),
+      `${what} [${i}]: ${got[i]} vs ${want[i]}`,
+    );
+  }
+}
+
+function randomMatrix(rng: Rng, rows: number, cols: number, nnz: number): CsrMatrix {
+  const r = [], c = [], v = [];
+  for (let k = 0; k < nnz; k++) {
+    r.push(rng.int(rows));
+    c.push(rng.int(cols));
+    v.push(rng.normal());
+  }
+  return fromCoo(rows, cols, r, c, v);
+}
+
+const randomX = (rng: Rng, n: number) => Float32Array.from({ length: n }, () => rng.normal());
+
+async function withEngines(
+  fn: (
+    name: string,
+    e: Pick<SparseEngine, "spmm" | "spmmT" | "propagateMean" | "propagateMeanBackward">,
+  ) => void,
+) {
+  fn("default", { spmm, spmmT, propagateMean, propagateMeanBackward });
+  const pool = await createSparseEngine({ threads: 2 });
+  try {
+    fn("2 threads", pool);
+  } finally {
+    pool.close();
+  }
+}
+
+Deno.test("spmm() and spmmT() match dense products on random rectangular matrices", async () => {
+  const rng = createRng(11);
+  await withEngines((name, e) => {
+    for (
+      const [rows, cols, nnz, d] of [
+        [13, 7, 40, 8],
+        [40, 33, 300, 64],
+        [9, 9, 30, 3],
+        [5, 6, 0, 4],
+        [20, 20, 90, 20],
+      ]
+    ) {
+      const a = randomMatrix(rng, rows, cols, nnz);
+      const m = dense(a);
+      const x = randomX(rng, cols * d);
+      close(e.spmm(a, x), denseMul(m, x, d), `${name} spmm ${rows}x${cols} d${d}`);
+      close(spmmJs(a, x), denseMul(m, x, d), `spmmJs ${rows}x${cols} d${d}`);
+      const g = randomX(rng, rows * d);
+      close(e.spmmT(a, g), denseMul(m, g, d, true), `${name} spmmT ${rows}x${cols} d${d}`);
+    }
+  });
+});
+
+Deno.test("propagateMean() and its backward match dense references", async () => {
+  const rng = createRng(5);
+  await withEngines((name, e) => {
+    const sq = randomMatrix(rng, 30, 30, 150);
+    const adj = normalizedAdjacency(25, 14, syntheticTrain(25, 14, 120, rng));
+    for (const a of [sq, adj]) {
+      const m = dense(a);
+      for (const [d, layers] of [[16, 3], [4, 0], [6, 2], [32, 4]]) {
+        const x = randomX(rng, a.nRows * d);
+        close(
+          e.propagateMean(a, x, { layers }),
+          denseMean(m, x, d, layers, false),
+          `${name} mean d${d} L${layers}`,
+        );
+        close(
+          e.propagateMeanBackward(a, x, { layers }),
+          denseMean(m, x, d, layers, true),
+          `${name} backward d${d} L${layers}`,
+        );
+      }
+    }
+  });
+});
+
+Deno.test("spmm() keeps an isolated node 0 at zero and merges a repeated edge", async () => {
+  // user 1 lists item 1 twice: one edge of weight 1 / sqrt(1 * 1).
+  const a = normalizedAdjacency(1, 1, {
+    offsets: new Uint32Array([0, 2]),
+    values: new Int32Array([1, 1]),
+  });
+  assert.deepEqual(Array.from(a.values), [1, 1]);
+  const x = Float32Array.from({ length: 3 * 4 }, (_, i) => i + 1);
+  await withEngines((name, e) => {
+    const y = e.spmm(a, x);
+    assert.deepEqual(Array.from(y), [0, 0, 0, 0, 9, 10, 11, 12, 5, 6, 7, 8], name);
+    const mean = e.propagateMean(a, x, { layers: 2 });
+    assert.deepEqual(
+      Array.from(mean.subarray(0, 4)),
+      [1 / 3, 2 / 3, 1, 4 / 3].map(Math.fround),
+      name,
+    );
+  });
+});
+
+Deno.test("spmm() writes into out and rejects mismatched shapes", () => {
+  const a = fromCoo(2, 3, [0, 1], [2, 0], [1, 2]);
+  const out = new Float32Array(8);
+  assert.equal(spmm(a, new Float32Array(12).fill(1), { out }), out);
+  assert.deepEqual(Array.from(out), [1, 1, 1, 1, 2, 2, 2, 2]);
+  assert.throws(() => spmm(a, new Float32Array(7)), {
+    name: "TypeError",
+    message: "Expected x to hold nCols x d = 3 x d floats but found 7",
+  });
+  assert.throws(() => spmm(a, new Float32Array(12), { out: new Float32Array(4) }), {
+    name: "TypeError",
+  });
+  assert.throws(() => propagateMean(a, new Float32Array(12)), { name: "TypeError" });
+  const sq = fromCoo(2, 2, [0], [1], [1]);
+  assert.throws(() => propagateMean(sq, new Float32Array(8), { layers: -1 }), {
+    name: "RangeError",
+  });
+});
