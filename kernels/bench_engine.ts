@@ -209,6 +209,15 @@ async function benchTorch(args: EngineBenchArgs, dataOk: boolean, out: Result): 
   }
   const t = JSON.parse(stdout.split("\n").pop()!) as Record<string, number | string>;
   for (const [k, v] of Object.entries(t)) out[k === "torch" ? "torch_version" : `torch_${k}`] = v;
+  if (typeof t.matmul_gflops === "number" && t.matmul_gflops < 20) {
+    // Debian's torch takes BLAS from the libblas.so.3 alternative: the
+    // reference BLAS there makes every torch figure meaningless.
+    log(
+      `torch: MatMul ran at ${t.matmul_gflops} GFLOP/s, so torch is using the reference BLAS; ` +
+        "install libopenblas0-pthread (apt-get) for a fair comparison",
+    );
+    out.torch_blas_warning = "reference BLAS";
+  }
   const ratio = (ours: unknown, theirs: unknown) =>
     typeof ours === "number" && typeof theirs === "number" && theirs > 0
       ? round(ours / theirs, 3)
