@@ -4,10 +4,14 @@
  *
  * @module
  */
+import { EXPERIMENTS } from "../baselines/experiments.ts";
 import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
 import { UsageError } from "./cli_args.ts";
+import { CHECK_HELP, checkCommand } from "./cmd_check.ts";
 import { DATA_HELP, dataCommand } from "./cmd_data.ts";
 import { DEMO_HELP, demoCommand } from "./cmd_demo.ts";
+import { PLAN_HELP, planCommand } from "./cmd_plan.ts";
+import { REPRODUCE_HELP, reproduceCommand } from "./cmd_reproduce.ts";
 import { RUN_HELP, runCommand } from "./cmd_run.ts";
 import { TABLE_HELP, tableCommand } from "./cmd_table.ts";
 import type { PluginRecord } from "./registry.ts";
@@ -21,6 +25,9 @@ Commands:
   data       dataset statistics and conversion (data stats, data convert)
   run        fit and evaluate models on a dataset, append result records
   table      print result records as the paper's Table 2 or Table 3
+  reproduce  run an experiment's cells (table2, table3, ...) and print its tables
+  plan       write an experiment's cells for a scheduler (shell, SLURM, JSON)
+  check      rerun a baseline results file and fail when a metric moved
   plugins    list registered plugins with their defaults
   help CMD   help for one command
 
@@ -31,6 +38,9 @@ const HELPS: Record<string, string> = {
   run: RUN_HELP,
   table: TABLE_HELP,
   demo: DEMO_HELP,
+  reproduce: REPRODUCE_HELP,
+  plan: PLAN_HELP,
+  check: CHECK_HELP,
   plugins:
     "elmbench plugins [--json]\n  Lists registered plugins, tasks, requirements and defaults.",
 };
@@ -87,6 +97,14 @@ export async function main(args: string[]): Promise<number> {
       case "demo":
         await demoCommand(rest, BUILTIN_PLUGINS, controller.signal);
         return 0;
+      case "reproduce":
+        await reproduceCommand(rest, BUILTIN_PLUGINS, EXPERIMENTS, controller.signal);
+        return 0;
+      case "plan":
+        await planCommand(rest, BUILTIN_PLUGINS, EXPERIMENTS);
+        return 0;
+      case "check":
+        return await checkCommand(rest, BUILTIN_PLUGINS);
       case "plugins":
         pluginsCommand(rest, BUILTIN_PLUGINS);
         return 0;

@@ -49,6 +49,7 @@ export async function demoCommand(
       plugins,
       seeds: [Number(values.seed)],
       preset: "tiny",
+      dataSpec: values.synthetic ? `synthetic:${values.synthetic}` : "synthetic",
       resultsPath: values.results as string,
       force: Boolean(values.force),
       progress,

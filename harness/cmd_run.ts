@@ -28,7 +28,7 @@ export const RUN_HELP =
     [--preset tiny|cpu|paper] [--set key=value | --set plugin.key=value]...
     [--plugin ./my_plugin.ts]... [--valid] [--results out/results.jsonl] [--force]
     [--device cpu|cuda|webgpu] [--threads N] [--save dir] [--load dir]
-    [--synthetic users=600,items=400,...] [--json]
+    [--synthetic users=600,items=400,...] [--variant LABEL] [--json]
   Fits each model on the training split (items[:-2]) and scores the test split
   (and the validation split with --valid). Every cell is appended to the
   results file as one JSON line; cells already there are skipped (--force
@@ -58,6 +58,7 @@ export const RUN_OPTIONS = {
   load: { type: "string" },
   synthetic: { type: "string" },
   json: { type: "boolean" },
+  variant: { type: "string" },
 } as const;
 
 /** Runs `run` with the built-in plugins `builtins`. */
@@ -98,6 +99,10 @@ export async function runCommand(
     threads: integer("threads", values.threads as string),
     saveDir: values.save as string | undefined,
     loadDir: values.load as string | undefined,
+    variant: values.variant as string | undefined,
+    dataSpec: values.data === "synthetic" && values.synthetic
+      ? `synthetic:${values.synthetic}`
+      : (values.data as string),
     progress,
     signal,
   });

@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import { list, oneOf, parseArgs, UsageError } from "./cli_args.ts";
 import { buildTable, type Layout, readPublished } from "./report_model.ts";
 import { renderTable, type TableFormat } from "./report_render.ts";
-import { readResults, type ResultRecord } from "./results.ts";
+import { expandGlob } from "./results_files.ts";
+import { addSignificance, type SourcedRecord } from "./significance.ts";
 
 /** Where published numbers are looked for when `--with-published` names no file. */
 export const DEFAULT_PUBLISHED = fileURLToPath(
@@ -15,7 +16,7 @@ export const DEFAULT_PUBLISHED = fileURLToPath(
 );
 
 /** Help text of `table`. */
-export const TABLE_HELP = `elmbench table <results.jsonl...> --layout table2|table3
+export const TABLE_HELP = `elmbench table <results.jsonl|dir...> --layout table2|table3
     [--format md|csv|latex|json] [--with-published [path]] [--ours METHOD]
     [--datasets sports,beauty,toys]
   Prints result records in the layout of the paper's Table 2 (direct) or
@@ -49,8 +50,9 @@ export async function tableCommand(args: string[]): Promise<void> {
     values.format as string,
     ["md", "csv", "latex", "json"] as TableFormat[],
   );
-  const records: ResultRecord[] = [];
-  for (const path of positionals) records.push(...(await readResults(path)));
+  const sources: SourcedRecord[] = [];
+  for (const path of positionals) sources.push(...(await expandGlob(path)));
+  const records = sources.map((s) => s.record);
   const published = values["with-published"]
     ? await readPublished(values["with-published"] as string)
     : undefined;
@@ -60,5 +62,6 @@ export async function tableCommand(args: string[]): Promise<void> {
     ours: values.ours as string | undefined,
     datasets,
   });
+  await addSignificance(model, sources);
   console.log(renderTable(model, format));
 }

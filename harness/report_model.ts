@@ -47,7 +47,13 @@ export interface TableModel {
   readonly columns: { dataset: string; metric: string }[];
   readonly rows: TableRow[];
   /** Relative improvement of `ours` over the best other row of ours, per column. */
-  readonly improvement: { ours: string; over: (string | null)[]; values: (number | null)[] } | null;
+  readonly improvement: {
+    ours: string;
+    over: (string | null)[];
+    values: (number | null)[];
+    /** Two-sided paired t-test p-values (filled by `addSignificance`). */
+    p?: (number | null)[];
+  } | null;
   readonly notes: string[];
 }
 
@@ -75,6 +81,8 @@ export interface BuildTableOptions {
   readonly published?: readonly PublishedRow[];
   /** Row whose improvement over the best other row is reported; @default "elmrec" when present, else none */
   readonly ours?: string;
+  /** Plugin names in the order their rows should appear. */
+  readonly order?: readonly string[];
   /** Restrict and order datasets. */
   readonly datasets?: readonly string[];
 }
@@ -88,8 +96,11 @@ export function buildTable(
   const task = layoutTask(layout);
   const metrics = metricNames(task);
   const mine = records.filter((r) => r.task === task && r.stage === "test");
+  // Published numbers fill the columns of our datasets; alone, they bring their own.
   const datasetSet = new Set(mine.map((r) => r.dataset));
-  for (const p of options.published ?? []) if (p.task === task) datasetSet.add(p.dataset);
+  if (datasetSet.size === 0) {
+    for (const p of options.published ?? []) if (p.task === task) datasetSet.add(p.dataset);
+  }
   const datasets = options.datasets
     ? [...options.datasets]
     : [...datasetSet].sort((a, b) => orderOf(a) - orderOf(b) || (a < b ? -1 : 1));
@@ -100,6 +111,14 @@ export function buildTable(
   for (const r of mine) latest.set(`${rowLabel(r)}\0${r.dataset}\0${r.seed}`, r);
   const labels: string[] = [];
   for (const r of mine) if (!labels.includes(rowLabel(r))) labels.push(rowLabel(r));
+  if (options.order) {
+    // Rows follow the experiment's plugin order; variants stay after their plugin.
+    const rank = (label: string) => {
+      const i = options.order!.indexOf(label.split(" (")[0]);
+      return i < 0 ? options.order!.length : i;
+    };
+    labels.sort((a, b) => rank(a) - rank(b));
+  }
   const rows: TableRow[] = labels.map((method) => ({
     method,
     published: false,

@@ -36,9 +36,15 @@ function label(row: TableRow): string {
   return row.published ? `${row.method} (published)` : row.method;
 }
 
-function percent(x: number | null): string {
+function percent(x: number | null, p?: number | null): string {
   if (x === null) return "–";
-  return `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
+  const mark = p !== undefined && p !== null && p < 0.05 ? "†" : "";
+  return `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%${mark}`;
+}
+
+function improvementCells(model: TableModel): string[] {
+  const imp = model.improvement!;
+  return imp.values.map((v, j) => percent(v, imp.p?.[j]));
 }
 
 function renderMarkdown(model: TableModel): string {
@@ -57,7 +63,7 @@ function renderMarkdown(model: TableModel): string {
   if (model.improvement) {
     lines.push(
       `| Improv. (${model.improvement.ours} vs best other) | ${
-        model.improvement.values.map(percent).join(" | ")
+        improvementCells(model).join(" | ")
       } |`,
     );
   }
@@ -65,6 +71,11 @@ function renderMarkdown(model: TableModel): string {
     model.layout === "table2" ? "Table 2" : "Table 3"
   }: ${model.task} recommendation`;
   const notes = model.notes.map((n) => `- ${n}`);
+  if (model.improvement?.p) {
+    notes.push(
+      "- † the difference from the best other row is significant (paired t-test over users, p < 0.05).",
+    );
+  }
   return [`**${title}**`, "", ...lines, "", ...notes, ""].join("\n");
 }
 
@@ -120,7 +131,7 @@ function renderLatex(model: TableModel): string {
   if (model.improvement) {
     lines.push("\\midrule");
     lines.push(
-      `Improv. & ${model.improvement.values.map((v) => latexEscape(percent(v))).join(" & ")} \\\\`,
+      `Improv. & ${improvementCells(model).map(latexEscape).join(" & ")} \\\\`,
     );
   }
   lines.push("\\bottomrule", "\\end{tabular}");

@@ -47,6 +47,8 @@ export interface ResultRecord extends CellKey {
   readonly id: string;
   readonly variant?: string;
   readonly preset: string | null;
+  /** How to load the data again: `synthetic[:k=v,...]` or the directory given. */
+  readonly data_spec?: string;
   readonly config: PluginConfig;
   readonly split_hash: string;
   readonly test_negatives: "negative.txt" | "seeded";

@@ -55,6 +55,10 @@ export interface RunOptions {
   readonly loadDir?: string;
   /** Save fitted plugin state under this directory (`--save`). */
   readonly saveDir?: string;
+  /** How to load the data again (`synthetic[:k=v,...]` or a directory), recorded for `check`. */
+  readonly dataSpec?: string;
+  /** A label for this configuration (an ablation or decoding variant), shown as its own row. */
+  readonly variant?: string;
 }
 
 /** Runs every (seed, plugin) cell of one dataset and task; returns the records, old and new. */
@@ -133,7 +137,9 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
           schema: "elmbench-result/1",
           id,
           ...key,
+          ...(options.variant ? { variant: options.variant } : {}),
           preset: options.preset ?? null,
+          data_spec: options.dataSpec ?? dataset.source,
           config,
           split_hash: split.hash,
           test_negatives: split.testNegativeSource,

@@ -1,0 +1,120 @@
+/**
+ * `elmbench reproduce <experiment>`: expand into cells, run what is not
+ * done, print the tables with mean ± std over seeds, the published rows and
+ * paired-t-test marks.
+ *
+ * @module
+ */
+import { expandGlob } from "./results_files.ts";
+import { type CellSpec, expandCells, type Experiment } from "./cells.ts";
+import { runCellPool } from "./cell_pool.ts";
+import { integer, list, oneOf, parseArgs, UsageError } from "./cli_args.ts";
+import { DEFAULT_PUBLISHED } from "./cmd_table.ts";
+import type { Preset } from "./plugin.ts";
+import { PRESETS } from "./plugin.ts";
+import type { PluginRecord } from "./registry.ts";
+import { buildTable, readPublished } from "./report_model.ts";
+import { renderTable } from "./report_render.ts";
+import { addSignificance } from "./significance.ts";
+
+/** Help text of `reproduce`. */
+export const REPRODUCE_HELP = `elmbench reproduce <experiment> --preset tiny|cpu|paper
+    [--datasets beauty,sports,toys|synthetic] [--seeds 0,1,2] [--jobs N]
+    [--out out/reproduce/<experiment>-<preset>] [--data-root DIR] [--no-published]
+  Expands the experiment into cells (plugin x dataset x task x seed x
+  variant), runs the cells that are not done yet (--jobs processes at a
+  time), and prints the table(s): mean ± std over seeds, published rows
+  beside ours, and † where the method under test differs from the best other
+  row by a paired t-test over users (p < 0.05). Interrupt it and run it again
+  to finish the rest. Data root: --data-root, else $ELMBENCH_DATA, else
+  ../shared/data.`;
+
+/** Default data root: $ELMBENCH_DATA or ../shared/data. */
+export function defaultDataRoot(): string {
+  return Deno.env.get("ELMBENCH_DATA") ?? "../shared/data";
+}
+
+/** Options shared by `reproduce` and `plan`. */
+export const CELL_OPTIONS = {
+  preset: { type: "string", default: "tiny" },
+  datasets: { type: "string", default: "beauty,sports,toys" },
+  seeds: { type: "string", default: "0" },
+  out: { type: "string" },
+  "data-root": { type: "string" },
+} as const;
+
+/** Expands parsed options into cells. */
+export function cellsFromOptions(
+  experiments: Readonly<Record<string, Experiment>>,
+  plugins: PluginRecord,
+  name: string | undefined,
+  values: Record<string, unknown>,
+): { experiment: Experiment; cells: CellSpec[]; out: string; preset: Preset } {
+  if (!name) throw new UsageError(`expected an experiment: ${Object.keys(experiments).join(", ")}`);
+  const experiment = experiments[name];
+  if (!experiment) {
+    throw new UsageError(
+      `Unknown experiment "${name}"; valid experiments: ${Object.keys(experiments).join(", ")}`,
+    );
+  }
+  const preset = oneOf("preset", values.preset as string, PRESETS as Preset[]);
+  const cells = expandCells(experiment, {
+    datasets: list(values.datasets as string),
+    seeds: list(values.seeds as string).map((s) => integer("seeds", s)),
+    preset,
+    dataRoot: (values["data-root"] as string | undefined) ?? defaultDataRoot(),
+    available: Object.keys(plugins),
+  });
+  const out = (values.out as string | undefined) ?? `out/reproduce/${name}-${preset}`;
+  return { experiment, cells, out, preset };
+}
+
+/** Runs `reproduce`. */
+export async function reproduceCommand(
+  args: string[],
+  plugins: PluginRecord,
+  experiments: Readonly<Record<string, Experiment>>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { values, positionals } = parseArgs("reproduce", args, {
+    ...CELL_OPTIONS,
+    jobs: { type: "string", default: "1" },
+    "no-published": { type: "boolean" },
+  });
+  if (values.help) return console.log(REPRODUCE_HELP);
+  const { experiment, cells, out } = cellsFromOptions(experiments, plugins, positionals[0], values);
+  console.error(`reproduce ${experiment.name}: ${cells.length} cells into ${out}`);
+  const report = await runCellPool(cells, {
+    jobs: integer("jobs", values.jobs as string),
+    cellsDir: `${out}/cells`,
+    logsDir: `${out}/logs`,
+    signal,
+  });
+  const sources = await expandGlob(`${out}/cells`);
+  let published = undefined;
+  if (!values["no-published"]) {
+    try {
+      published = await readPublished(DEFAULT_PUBLISHED);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      console.error(`note: no published numbers at ${DEFAULT_PUBLISHED}`);
+    }
+  }
+  const records = sources.map((s) => s.record);
+  for (const task of experiment.tasks) {
+    const layout = task === "direct" ? "table2" : "table3";
+    const ours = experiment.ours && records.some((r) => r.plugin === experiment.ours)
+      ? experiment.ours
+      : undefined;
+    const model = buildTable(records, layout, { published, ours, order: experiment.plugins });
+    await addSignificance(model, sources);
+    console.log(renderTable(model, "md"));
+  }
+  if (report.failed.length) {
+    throw new Error(
+      `${report.failed.length} cell(s) failed: ${
+        report.failed.map((f) => f.log).join(", ")
+      }; rerun to retry them`,
+    );
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Paired t-tests behind the improvement row: for every column, `ours`
+ * against the best other row, over the same users (per-user values averaged
+ * over seeds first, so each user counts once).
+ *
+ * @module
+ */
+import { readPerUser, type ResultRecord } from "./results.ts";
+import { rowLabel, type TableModel } from "./report_model.ts";
+import { pairedTTest } from "./stats.ts";
+
+/** A record and the results file it came from (per-user files sit beside it). */
+export interface SourcedRecord {
+  readonly record: ResultRecord;
+  readonly path: string;
+}
+
+async function perUserMean(
+  sources: readonly SourcedRecord[],
+  metric: string,
+): Promise<Map<number, number> | null> {
+  if (sources.length === 0 || sources.some((s) => s.record.per_user === null)) return null;
+  const sum = new Map<number, number>();
+  for (const { record, path } of sources) {
+    const { users, values } = await readPerUser(path, record);
+    const v = values[metric];
+    for (let i = 0; i < users.length; i++) sum.set(users[i], (sum.get(users[i]) ?? 0) + v[i]);
+  }
+  for (const [u, s] of sum) sum.set(u, s / sources.length);
+  return sum;
+}
+
+/**
+ * Fills `model.improvement.p` with two-sided p-values (null where per-user
+ * values are missing). Mutates and returns `model`.
+ */
+export async function addSignificance(
+  model: TableModel,
+  sources: readonly SourcedRecord[],
+): Promise<TableModel> {
+  const imp = model.improvement;
+  if (!imp) return model;
+  const test = sources.filter((s) => s.record.task === model.task && s.record.stage === "test");
+  const p: (number | null)[] = [];
+  for (let j = 0; j < model.columns.length; j++) {
+    const { dataset, metric } = model.columns[j];
+    const other = imp.over[j];
+    const pick = (label: string) =>
+      latestPerSeed(
+        test.filter((s) => rowLabel(s.record) === label && s.record.dataset === dataset),
+      );
+    const a = other === null ? null : await perUserMean(pick(imp.ours), metric);
+    const b = other === null ? null : await perUserMean(pick(other), metric);
+    if (!a || !b) {
+      p.push(null);
+      continue;
+    }
+    const users = [...a.keys()].filter((u) => b.has(u));
+    const x = Float64Array.from(users, (u) => a.get(u)!);
+    const y = Float64Array.from(users, (u) => b.get(u)!);
+    p.push(users.length >= 2 ? pairedTTest(x, y).p : null);
+  }
+  (imp as { p?: (number | null)[] }).p = p;
+  return model;
+}
+
+function latestPerSeed(sources: SourcedRecord[]): SourcedRecord[] {
+  const bySeed = new Map<number, SourcedRecord>();
+  for (const s of sources) bySeed.set(s.record.seed, s);
+  return [...bySeed.values()];
+}
