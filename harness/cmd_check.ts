@@ -116,6 +116,7 @@ export async function rerun(
       resultsPath: null,
       cacheDir: null,
       variant: b.variant,
+      evalUsers: b.eval_users ?? undefined,
       dataSpec: b.data_spec,
     });
     const match = record.stage === b.stage ? record : undefined;

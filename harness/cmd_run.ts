@@ -28,13 +28,14 @@ export const RUN_HELP =
     [--preset tiny|cpu|paper] [--set key=value | --set plugin.key=value]...
     [--plugin ./my_plugin.ts]... [--valid] [--results out/results.jsonl] [--force]
     [--device cpu|cuda|webgpu] [--threads N] [--save dir] [--load dir]
-    [--synthetic users=600,items=400,...] [--variant LABEL] [--json]
+    [--synthetic users=600,items=400,...] [--variant LABEL] [--eval-users N] [--json]
   Fits each model on the training split (items[:-2]) and scores the test split
   (and the validation split with --valid). Every cell is appended to the
   results file as one JSON line; cells already there are skipped (--force
   recomputes). --reindex random renumbers items with a seeded permutation
   first (the id leak, spec section 1). --mask applies to the sequential task:
   none (default, as the released code), train (RecBole's protocol), history.
+  --eval-users N scores a fixed seeded subset of N users (quick checks).
   Prints the table of this run (or the records as JSON lines with --json).`;
 
 /** Options shared by `run` and `demo`. */
@@ -59,6 +60,7 @@ export const RUN_OPTIONS = {
   synthetic: { type: "string" },
   json: { type: "boolean" },
   variant: { type: "string" },
+  "eval-users": { type: "string" },
 } as const;
 
 /** Runs `run` with the built-in plugins `builtins`. */
@@ -100,6 +102,9 @@ export async function runCommand(
     saveDir: values.save as string | undefined,
     loadDir: values.load as string | undefined,
     variant: values.variant as string | undefined,
+    evalUsers: values["eval-users"]
+      ? integer("eval-users", values["eval-users"] as string)
+      : undefined,
     dataSpec: values.data === "synthetic" && values.synthetic
       ? `synthetic:${values.synthetic}`
       : (values.data as string),

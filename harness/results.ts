@@ -39,6 +39,8 @@ export interface CellKey {
   readonly reindex: Reindex;
   readonly mask: Mask;
   readonly config_hash: string;
+  /** Users scored: all (null) or a fixed seeded subset of this size (`--eval-users`). */
+  readonly eval_users?: number | null;
 }
 
 /** One line of a results file. */
@@ -85,6 +87,8 @@ export async function cellId(key: CellKey): Promise<string> {
     reindex: key.reindex,
     mask: key.mask,
     config_hash: key.config_hash,
+    // Absent on full evaluations so that their ids stay as they were.
+    ...(key.eval_users ? { eval_users: key.eval_users } : {}),
   };
   return (await sha256Text(stableJson(k))).slice(0, 16);
 }

@@ -57,6 +57,8 @@ export interface RunOptions {
   readonly saveDir?: string;
   /** How to load the data again (`synthetic[:k=v,...]` or a directory), recorded for `check`. */
   readonly dataSpec?: string;
+  /** Score a fixed seeded subset of this many users (quick regression cells). */
+  readonly evalUsers?: number;
   /** A label for this configuration (an ablation or decoding variant), shown as its own row. */
   readonly variant?: string;
 }
@@ -103,6 +105,7 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
           reindex,
           mask,
           config_hash: configHash,
+          ...(options.evalUsers ? { eval_users: options.evalUsers } : {}),
         };
         return { key, id: await cellId(key) };
       }));
@@ -128,6 +131,7 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
           stage: key.stage,
           mask,
           progress,
+          maxUsers: options.evalUsers,
         });
         const evalSeconds = (performance.now() - tEval) / 1000;
         const perUser = options.resultsPath

@@ -89,6 +89,8 @@ Deno.test({
       await Deno.chmod(dir, 0o777);
       const cells = cellsFor([0]);
       const script = `${dir}/plan.slurm`;
+      // SLURM opens the log file before the script runs, so its folder must exist (plan makes it).
+      await Deno.mkdir(`${dir}/logs`);
       await Deno.writeTextFile(script, renderPlan(cells, "slurm", dir, { name: "table2" }));
       const out = await new Deno.Command("sbatch", {
         args: ["--wait", script],
