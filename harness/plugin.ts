@@ -115,6 +115,13 @@ export interface Plugin<C extends PluginConfig = PluginConfig> {
   /** Short documentation of each key, shown in `--help`. */
   readonly docs?: Partial<Record<keyof C, string>>;
   readonly requires: readonly Requirement[];
+  /**
+   * Config keys that make a result a different measurement of the same
+   * plugin (e.g. `decode` of the generative plugins). When such a key
+   * differs from its default, the record's `variant` is `key=value`
+   * (joined by `, `) and tables show it as a row of its own.
+   */
+  readonly variantKeys?: readonly (keyof C & string)[];
   /** Trains on `ctx.split` (train interactions only) and returns a scorer. */
   fit(ctx: FitContext, config: C): Promise<Scorer>;
   /** Restores a scorer saved by `Scorer.save` (`--load`). */

@@ -141,7 +141,7 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
           schema: "elmbench-result/1",
           id,
           ...key,
-          ...(options.variant ? { variant: options.variant } : {}),
+          ...joinVariants(options.variant, variantOf(plugin, config).variant),
           preset: options.preset ?? null,
           data_spec: options.dataSpec ?? dataset.source,
           config,
@@ -194,6 +194,19 @@ function fitContext(
       })).means;
     },
   };
+}
+
+/** The record's `variant` from the plugin's variant keys that differ from their defaults. */
+export function variantOf(plugin: Plugin, config: PluginConfig): { variant?: string } {
+  const tags = (plugin.variantKeys ?? [])
+    .filter((k) => config[k] !== plugin.defaults[k])
+    .map((k) => `${k}=${config[k]}`);
+  return tags.length ? { variant: tags.join(", ") } : {};
+}
+
+function joinVariants(...tags: (string | undefined)[]): { variant?: string } {
+  const present = tags.filter((t): t is string => !!t);
+  return present.length ? { variant: present.join(", ") } : {};
 }
 
 function round3(x: number): number {

@@ -1,0 +1,289 @@
+/**
+ * The shared body of the T5 plugins (P5, POD, and ELMRec next): typed
+ * config and presets, building the tokenizer and model (random init or a
+ * Hugging Face checkpoint), training on both tasks with early stopping on
+ * the validation loss, and a scorer that generates ranked item lists by
+ * beam search (free, or constrained to valid ids by a prefix trie).
+ *
+ * Lists: generated sequences that are not a valid item id (or, on the
+ * direct task, not one of the user's candidates) are dropped, as are
+ * repeats; with `padLists` the list is then filled up to k with seeded
+ * random ids (unlisted candidates, or unlisted items), as POD does.
+ *
+ * @module
+ */
+
+import type { FitContext, Preset, Scorer } from "../harness/plugin.ts";
+import type { Rng } from "../harness/rng.ts";
+import { sha256TextSync } from "../harness/dataset_hash.ts";
+import type { Stage, Task } from "../harness/types.ts";
+import { ParamStore } from "../kernels/param_store.ts";
+import { PromptEncoder, type WholeWordMode } from "./batch.ts";
+import { TokenTrie } from "./beam_search.ts";
+import { loadHfParams, readHfCheckpoint } from "./checkpoint.ts";
+import { ID_TEMPLATES, type Sample, SampleMaker, TEMPLATES, templateWords } from "./prompts.ts";
+import { type FeedHooks, Seq2SeqRecommender } from "./seq2seq.ts";
+import type { EncoderExtras } from "./t5.ts";
+import { T5_SIZES, type T5Config, t5Config } from "./t5_config.ts";
+import { builtinTokenizer, type Tokenizer } from "./tokenizer.ts";
+import { trainLoop } from "./train.ts";
+
+/** Config keys shared by the T5 plugins; the defaults are the `cpu` preset. */
+export const SEQ2SEQ_DEFAULTS = {
+  ...T5_SIZES.cpu,
+  dropout: 0.1,
+  epochs: 10,
+  batchSize: 64,
+  lr: 1e-3,
+  weightDecay: 0.01,
+  patience: 5,
+  /** Users whose validation samples (both tasks) give the early-stopping loss. */
+  validUsers: 1000,
+  /** Train on a seeded subset of users (0 = all). */
+  trainUsers: 0,
+  beams: 20,
+  evalBatch: 16,
+  decode: "free",
+  /** `both` (direct and sequential, as the papers) or `task` (only the cell's task). */
+  trainTasks: "both",
+  ignorePad: true,
+  padLists: true,
+  hfModel: "",
+  checkpointDir: ".cache/checkpoints",
+  wholeWordRows: 512,
+};
+
+/** The config type of the T5 plugins. */
+export type Seq2SeqConfig = typeof SEQ2SEQ_DEFAULTS;
+
+/** Per-preset overrides. */
+export const SEQ2SEQ_PRESETS: Partial<Record<Preset, Partial<Seq2SeqConfig>>> = {
+  tiny: {
+    ...T5_SIZES.tiny,
+    epochs: 3,
+    batchSize: 32,
+    lr: 3e-3,
+    patience: 2,
+    trainUsers: 64,
+    validUsers: 32,
+    beams: 10,
+    evalBatch: 32,
+    checkpointDir: "",
+  },
+  cpu: { ...T5_SIZES.cpu, epochs: 10, batchSize: 64, lr: 1e-3 },
+  paper: { ...T5_SIZES.paper, epochs: 100, batchSize: 64, lr: 1e-3, evalBatch: 8 },
+};
+
+/** Documentation of the keys. */
+export const SEQ2SEQ_DOCS: Partial<Record<keyof Seq2SeqConfig, string>> = {
+  dModel: "T5 d_model (ignored with hfModel)",
+  epochs: "maximum epochs; early stopping on the mean validation loss",
+  patience: "epochs without a lower validation loss before stopping",
+  decode: "free (beam search over all tokens) or constrained (prefix trie of valid ids)",
+  ignorePad: "ignore padding in the loss (HF); false trains on pads as the released POD code",
+  padLists: "fill short lists with seeded random ids (POD)",
+  hfModel: "directory with config.json, tokenizer.json, model.safetensors of a T5 checkpoint",
+  checkpointDir: "per-epoch checkpoints for resuming ('' = none)",
+  trainUsers: "train on a seeded subset of users (0 = all)",
+  trainTasks: "both (direct and sequential prompts, as the papers) or task (the cell's task only)",
+};
+
+/** What a plugin adds to the shared body. */
+export interface Seq2SeqSpec {
+  readonly name: string;
+  readonly wholeWord: WholeWordMode;
+  /** `p5`: P5's discrete templates; `ids`: only the ids (POD, with prompt vectors). */
+  readonly templates: "p5" | "ids";
+  /** Learned prompt vectors per task (POD: 3). */
+  readonly promptLength: number;
+  /** Extra encoder inputs and their feeds (ELMRec). */
+  readonly external?: boolean;
+  readonly hooks?: (
+    model: { cfg: T5Config; store: ParamStore; prompts: PromptEncoder },
+  ) => FeedHooks;
+}
+
+/** Checks the string-valued keys. */
+export function checkSeq2SeqConfig(config: Seq2SeqConfig): void {
+  if (config.decode !== "free" && config.decode !== "constrained") {
+    throw new RangeError(
+      `Expected decode to be "free" or "constrained" but found "${config.decode}"`,
+    );
+  }
+}
+
+function subset(n: number, max: number, rng: Rng): number[] {
+  const all = Array.from({ length: n }, (_, i) => i);
+  if (!max || max >= n) return all;
+  return rng.shuffle(all).slice(0, max).sort((a, b) => a - b);
+}
+
+/** Trains a T5 recommender on `ctx.split` and returns its scorer. */
+export async function fitSeq2Seq(
+  ctx: FitContext,
+  config: Seq2SeqConfig,
+  spec: Seq2SeqSpec,
+): Promise<Scorer> {
+  checkSeq2SeqConfig(config);
+  const { split } = ctx;
+  let tokenizer: Tokenizer;
+  let cfg: T5Config;
+  const store = new ParamStore();
+  if (config.hfModel) {
+    const hf = await readHfCheckpoint(config.hfModel);
+    tokenizer = hf.tokenizer;
+    cfg = { ...hf.cfg, dropout: config.dropout };
+    loadHfParams(hf.params, store);
+  } else {
+    tokenizer = builtinTokenizer(templateWords());
+    const { dModel, dKv, dFf, heads, encoderLayers, decoderLayers, dropout } = config;
+    const size = { dModel, dKv, dFf, heads, encoderLayers, decoderLayers };
+    cfg = t5Config(size, tokenizer.vocabSize, { dropout });
+  }
+  const templates = spec.templates === "ids" ? ID_TEMPLATES : TEMPLATES;
+  const prompts = new PromptEncoder(tokenizer, split.nUsers, split.nItems, {
+    wholeWord: spec.wholeWord,
+    wholeWordRows: config.wholeWordRows,
+    ignorePad: config.ignorePad,
+    templates,
+  });
+  const extras: EncoderExtras = {
+    wholeWordRows: spec.wholeWord === "none" ? 0 : config.wholeWordRows,
+    promptLength: spec.promptLength,
+    promptTasks: 2,
+    external: spec.external,
+  };
+  const model = new Seq2SeqRecommender({
+    cfg,
+    store,
+    prompts,
+    extras,
+    batchSize: config.batchSize,
+    evalBatch: config.evalBatch,
+    lr: config.lr,
+    weightDecay: config.weightDecay,
+    threads: ctx.threads,
+    rng: ctx.rng.fork("dropout"),
+    hooks: spec.hooks?.({ cfg, store, prompts }),
+  });
+
+  // Training: both tasks, as the papers do; the cell's task is the one scored.
+  const maker = new SampleMaker(split, templates);
+  const tasks: Task[] = config.trainTasks === "task" ? [ctx.task] : ["direct", "sequential"];
+  const trainRows = subset(split.nUsers, config.trainUsers, ctx.rng.fork("train-users"));
+  const validRows = subset(split.nUsers, config.validUsers, ctx.rng.fork("valid-users"));
+  const validRng = ctx.rng.fork("valid-candidates");
+  const validation: Record<string, Sample[]> = {};
+  for (const task of tasks) {
+    validation[task] = validRows.map((u) => {
+      const k = split.negativesPerUser;
+      const negatives = split.validNegatives.subarray(u * k, (u + 1) * k);
+      const candidates = Int32Array.of(split.valid[u], ...negatives);
+      return maker.evaluation(
+        task,
+        u,
+        ctx.history(u, "valid"),
+        candidates,
+        split.valid[u],
+        validRng,
+      );
+    });
+  }
+  const key = sha256TextSync(JSON.stringify([spec.name, split.hash, ctx.seed, config])).slice(
+    0,
+    16,
+  );
+  const dir = config.checkpointDir
+    ? `${config.checkpointDir}/${spec.name}-${split.dataset.name}-${key}`
+    : "";
+  const result = await trainLoop(model, {
+    label: spec.name,
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    patience: config.patience,
+    tasks,
+    samples: (task, rng) => trainRows.map((u) => maker.train(task, u, rng.fork(`u${u}`))),
+    validation,
+    rng: ctx.rng.fork("train"),
+    progress: ctx.progress,
+    dir,
+    signal: ctx.signal,
+  });
+
+  // Scoring.
+  const tries = new Map<Task, TokenTrie>();
+  const allItems = () => {
+    let t = tries.get("sequential");
+    if (!t) {
+      tries.set(
+        "sequential",
+        t = new TokenTrie(Array.from({ length: split.nItems }, (_, i) => prompts.target(i + 1))),
+      );
+    }
+    return t;
+  };
+  const recommend: Scorer["recommend"] = async (request) => {
+    const task: Task = request.candidates ? "direct" : "sequential";
+    const stage: Stage = request.stage;
+    const evalRng = ctx.rng.fork(`eval:${stage}`);
+    const samples = [...request.userRows].map((u, i) =>
+      maker.evaluation(
+        task,
+        u,
+        ctx.history(u, stage),
+        request.candidates?.subarray(i * request.perUser!, (i + 1) * request.perUser!),
+        0,
+        evalRng,
+      )
+    );
+    const out: Int32Array[] = [];
+    for (let start = 0; start < samples.length; start += config.evalBatch) {
+      const batch = samples.slice(start, start + config.evalBatch);
+      const userTries = task === "direct"
+        ? batch.map((s) => new TokenTrie([...s.items].map((i) => prompts.target(i))))
+        : [];
+      const hyps = await model.generate(task, batch, {
+        beams: config.beams,
+        returns: Math.min(request.k, config.beams),
+        allowed: config.decode === "constrained"
+          ? (s, prefix) =>
+            (task === "direct" ? userTries[batch.indexOf(s)] : allItems()).next(prefix)
+          : undefined,
+      });
+      hyps.forEach((list, i) => {
+        const s = batch[i];
+        const pool = task === "direct" ? new Set(s.items) : undefined;
+        const items: number[] = [];
+        for (const h of list) {
+          const item = prompts.parse(h.tokens);
+          if (item && (!pool || pool.has(item)) && !items.includes(item)) items.push(item);
+        }
+        if (config.padLists) {
+          const rng = ctx.rng.fork(`pad:${stage}:${s.user}`);
+          const pick = pool ? [...pool] : null;
+          for (let guard = 0; items.length < request.k && guard < 100 * request.k; guard++) {
+            const item = pick ? pick[rng.int(pick.length)] : 1 + rng.int(split.nItems);
+            if (!items.includes(item)) items.push(item);
+          }
+        }
+        out.push(Int32Array.from(items));
+      });
+    }
+    return out;
+  };
+  return {
+    recommend,
+    info: {
+      best_epoch: result.bestEpoch,
+      epochs_run: result.epochsRun,
+      best_valid_loss: result.bestValidLoss,
+      resumed_from: result.resumedFrom,
+      enc_len: model.encLen,
+      dec_len: model.decLen,
+      vocab: cfg.vocabSize,
+      decode: config.decode,
+      loss_ignores_pad: config.ignorePad,
+      train_log: result.log,
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * T5 architecture sizes and the size presets of the generative plugins.
+ *
+ * @module
+ */
+
+/** The architecture of a T5 encoder-decoder (Hugging Face `T5Config` names in comments). */
+export interface T5Config {
+  /** `vocab_size`: rows of `shared.weight`. */
+  readonly vocabSize: number;
+  /** `d_model`. */
+  readonly dModel: number;
+  /** `d_kv`: per-head width. */
+  readonly dKv: number;
+  /** `d_ff`. */
+  readonly dFf: number;
+  /** `num_heads`. */
+  readonly heads: number;
+  /** `num_layers`. */
+  readonly encoderLayers: number;
+  /** `num_decoder_layers`. */
+  readonly decoderLayers: number;
+  /** `relative_attention_num_buckets`. @default 32 */
+  readonly numBuckets: number;
+  /** `relative_attention_max_distance`. @default 128 */
+  readonly maxDistance: number;
+  /** `dropout_rate`. @default 0.1 */
+  readonly dropout: number;
+  /** `layer_norm_epsilon`. @default 1e-6 */
+  readonly eps: number;
+  /** `tie_word_embeddings`: LM head = shared embedding, inputs scaled by d_model^-0.5. */
+  readonly tieEmbeddings: boolean;
+}
+
+/** The sizes a preset fixes. */
+export type T5Size = Pick<
+  T5Config,
+  "dModel" | "dKv" | "dFf" | "heads" | "encoderLayers" | "decoderLayers"
+>;
+
+/**
+ * Sizes by preset. `paper` is t5-small. `cpu` was chosen by measurement on
+ * 2 cores (`out/issue5/measure.log`): at d_model 128 / d_ff 512 a Beauty
+ * epoch (both tasks, batch 64) takes about 47 minutes (6.4 s per direct
+ * batch of 64 x 420 tokens, 1.6 s per sequential batch, about 70% of the
+ * engine's MatMul ceiling), too slow for 10 epochs; d_model 64 / d_ff 256
+ * cuts the FLOPs per token about 3.5x, to roughly a quarter hour per epoch.
+ * `tiny` is for tests.
+ */
+export const T5_SIZES: Readonly<Record<"tiny" | "cpu" | "paper", T5Size>> = {
+  tiny: { dModel: 32, dKv: 8, dFf: 64, heads: 4, encoderLayers: 1, decoderLayers: 1 },
+  cpu: { dModel: 64, dKv: 16, dFf: 256, heads: 4, encoderLayers: 2, decoderLayers: 2 },
+  paper: { dModel: 512, dKv: 64, dFf: 2048, heads: 8, encoderLayers: 6, decoderLayers: 6 },
+};
+
+/**
+ * A full config from a size and a vocabulary.
+ *
+ * @example
+ * ```ts
+ * import { t5Config, T5_SIZES } from "./t5_config.ts";
+ * const cfg = t5Config(T5_SIZES.tiny, 1200);
+ * ```
+ */
+export function t5Config(size: T5Size, vocabSize: number, extra: Partial<T5Config> = {}): T5Config {
+  return {
+    vocabSize,
+    numBuckets: 32,
+    maxDistance: 128,
+    dropout: 0.1,
+    eps: 1e-6,
+    tieEmbeddings: true,
+    ...size,
+    ...extra,
+  };
+}
+
+/** Reads the architecture from a Hugging Face `config.json`. */
+export function parseHfConfig(text: string, source = "config.json"): T5Config {
+  const j = JSON.parse(text) as Record<string, unknown>;
+  const num = (key: string, def?: number): number => {
+    const v = j[key] ?? def;
+    if (typeof v !== "number") {
+      throw new TypeError(`Expected a number for "${key}" in ${source} but found ${v}`);
+    }
+    return v;
+  };
+  return {
+    vocabSize: num("vocab_size"),
+    dModel: num("d_model"),
+    dKv: num("d_kv"),
+    dFf: num("d_ff"),
+    heads: num("num_heads"),
+    encoderLayers: num("num_layers"),
+    decoderLayers: num("num_decoder_layers", num("num_layers")),
+    numBuckets: num("relative_attention_num_buckets", 32),
+    maxDistance: num("relative_attention_max_distance", 128),
+    dropout: num("dropout_rate", 0.1),
+    eps: num("layer_norm_epsilon", 1e-6),
+    tieEmbeddings: j.tie_word_embeddings !== false,
+  };
+}
