@@ -5,11 +5,21 @@
  * @module
  */
 import type { Plugin, PluginConfig } from "../harness/plugin.ts";
+import { bprmf } from "./bprmf.ts";
 import { idleak } from "./idleak.ts";
+import { lightgcn } from "./lightgcn.ts";
+import { p5 } from "./p5.ts";
+import { pod } from "./pod.ts";
 import { pop } from "./pop.ts";
+import { simplex } from "./simplex.ts";
 
 /** Every built-in plugin by name. */
 export const BUILTIN_PLUGINS: Readonly<Record<string, Plugin<PluginConfig>>> = {
   pop,
   idleak,
+  bprmf,
+  lightgcn,
+  simplex,
+  p5,
+  pod,
 };

@@ -105,7 +105,8 @@ export async function readSplitArrow(
   };
   const flat = (name: string) => column(name).values as Int32Array;
   const trainData = column("train");
-  const offsets = Uint32Array.from(trainData.valueOffsets as Int32Array);
+  // Arrow may pad its offsets buffer; a CSR over n rows has exactly n + 1 offsets.
+  const offsets = Uint32Array.from((trainData.valueOffsets as Int32Array).subarray(0, n + 1));
   const trainValues = trainData.children[0].values as Int32Array;
   const negData = column("test_negatives");
   const perUser = (negData.type as FixedSizeList).listSize;

@@ -60,6 +60,7 @@ Deno.test("loadSplit() round-trips through the Arrow cache byte-identically", as
     const second = await loadSplit(data, { seed: 1, cacheDir: dir });
     assert.equal(second.hash, first.hash);
     assert.deepEqual(second.train, first.train);
+    assert.equal(second.train.offsets.length, data.nUsers + 1);
     assert.deepEqual(second.testNegatives, first.testNegatives);
     assert.deepEqual(second.validNegatives, first.validNegatives);
     assert.deepEqual(second.test, first.test);

@@ -221,5 +221,5 @@ export const GRADIENTS: Record<OpType, GradRule | null> = {
   },
   Unsqueeze: ({ g, node, dy }) => [g.reshape(dy, node.inputs[0].shape)],
   Squeeze: ({ g, node, dy }) => [g.reshape(dy, node.inputs[0].shape)],
-  Expand: ({ g, node, dy }) => [reduceToShape(dy, node.inputs[0].shape)],
+  Expand: ({ node, dy }) => [reduceToShape(dy, node.inputs[0].shape)],
 };

@@ -1,0 +1,385 @@
+/**
+ * `lightgcn`: LightGCN (He et al., SIGIR 2020) on the engine. Layer-0
+ * embeddings `E0` (one row per node: node 0 unused, user u = node u, item i =
+ * node nUsers + i) are propagated over the normalized training graph
+ * `Â = D^-1/2 A D^-1/2` and averaged over layers 0..L; score = dot product;
+ * BPR loss plus an L2 penalty on the batch's layer-0 rows.
+ *
+ * Each step is split at the sparse boundary (kernels/mod.ts): JS/wasm
+ * computes `P = mean_l Â^l E0` (`propagateMean`); one ONNX Runtime session
+ * takes the batch's rows of `P` and of `E0` as `wrt` inputs and returns the
+ * loss with its gradients for those rows; JS scatters them into
+ * `dLoss/dP`, maps that back with `propagateMeanBackward`, adds the
+ * penalty's rows, and an update session (`compileUpdate`) applies Adam to
+ * `E0`. Sessions and buffers are made once per fit.
+ *
+ * The penalty follows RecBole's `EmbLoss` (the reference implementation):
+ * with `reg_pow = false` (RecBole's `require_pow: False` default) it is
+ * `reg * (‖U‖ + ‖I+‖ + ‖I-‖) / B`, the Frobenius norms of the batch's
+ * `B x d` layer-0 row blocks, not squared; with `reg_pow = true` it is
+ * `reg * (‖U‖² + ‖I+‖² + ‖I-‖²) / (2 B)` (the paper's squared L2).
+ *
+ * @module
+ */
+import { fitInfo, fitPairwise } from "../harness/pairwise_fit.ts";
+import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
+import type { Split } from "../harness/types.ts";
+import { type CsrMatrix, graphSize, normalizedAdjacency } from "../kernels/adjacency.ts";
+import { checkConfigMatches, loadCheckpoint, saveCheckpoint } from "../kernels/checkpoint.ts";
+import { createEmbeddingScorer, gatherRows, vectorScorer } from "../kernels/embedding_scorer.ts";
+import { Graph, type Tensor } from "../kernels/graph.ts";
+import { adam } from "../kernels/optim.ts";
+import { ParamStore } from "../kernels/param_store.ts";
+import { embLoss, weightedBprLoss } from "../kernels/rec_losses.ts";
+import {
+  createSparseEngine,
+  propagateMean,
+  propagateMeanBackward,
+  type SparseEngine,
+} from "../kernels/spmm.ts";
+import { compileTrainStep, compileUpdate } from "../kernels/step.ts";
+
+/** Typed defaults: the LightGCN paper's settings (= RecBole's reference run). */
+export const LIGHTGCN_DEFAULTS = {
+  dim: 64,
+  layers: 3,
+  lr: 1e-3,
+  batch_size: 2048,
+  reg: 1e-4,
+  reg_pow: false,
+  epochs: 300,
+  patience: 10,
+  valid_protocol: "full",
+  valid_users: 0,
+};
+type LightGcnConfig = typeof LIGHTGCN_DEFAULTS;
+
+/** Name of the layer-0 table in the store and in checkpoints. */
+export const EMBEDDING = "embedding.weight";
+
+/** Options of {@linkcode lightgcnLoss}. */
+export interface LightGcnLossOptions {
+  reg: number;
+  regPow: boolean;
+}
+
+/** A batch's `[B, d]` rows of users, positive items and negative items. */
+export interface TripleRows {
+  users: Tensor;
+  pos: Tensor;
+  neg: Tensor;
+}
+
+/**
+ * BPR loss on the batch's propagated rows `p` plus RecBole's `EmbLoss` on
+ * its layer-0 rows `ego`, over samples weighted by `weights` (1 = real,
+ * 0 = padding).
+ */
+export function lightgcnLoss(
+  p: TripleRows,
+  ego: TripleRows | undefined,
+  weights: Tensor,
+  options: LightGcnLossOptions,
+): Tensor {
+  const g = weights.graph;
+  const sPos = g.reduceSum(g.mul(p.users, p.pos), [-1], false);
+  const sNeg = g.reduceSum(g.mul(p.users, p.neg), [-1], false);
+  const bpr = weightedBprLoss(sPos, sNeg, weights);
+  if (options.reg === 0 || !ego) return bpr;
+  const penalty = embLoss([ego.users, ego.pos, ego.neg], weights, { pow: options.regPow });
+  return g.add(bpr, g.mul(penalty, options.reg));
+}
+
+/** One split train step over a fixed graph, compiled once; buffers reused. */
+export interface LightGcnTrainer {
+  /** Runs a step on node ids; returns the loss. */
+  step(users: Int32Array, pos: Int32Array, neg: Int32Array, weights: Float32Array): Promise<number>;
+  /** The final embeddings `mean_l Â^l E0` of the current `E0`. */
+  propagate(): Float32Array;
+}
+
+/** Options of {@linkcode createLightGcnTrainer}. */
+export interface LightGcnTrainerOptions {
+  dim: number;
+  layers: number;
+  lr: number;
+  batchSize: number;
+  reg: number;
+  regPow: boolean;
+  /** ONNX Runtime intra-op threads. @default 1 */
+  threads?: number;
+  /** Sparse products; the calling thread's kernels when absent. */
+  engine?: SparseEngine;
+  /** When given, milliseconds per phase are added to it (profiling). */
+  profile?: Record<string, number>;
+}
+
+const PARTS = ["users", "pos", "neg"] as const;
+
+/**
+ * Compiles the split step for adjacency `a` over `store`'s
+ * {@linkcode EMBEDDING}. The session's boundary inputs are the batch's
+ * propagated rows (and layer-0 rows for the penalty), not whole matrices:
+ * returning dense `nodes x d` gradients from ONNX Runtime cost more than the
+ * loss itself (measured: 37 ms of a 190 ms Beauty step).
+ */
+export async function createLightGcnTrainer(
+  a: CsrMatrix,
+  store: ParamStore,
+  options: LightGcnTrainerOptions,
+): Promise<LightGcnTrainer> {
+  const { dim: d, layers, batchSize: b } = options;
+  const n = a.nRows;
+  const g = new Graph();
+  const rowsOf = (prefix: string) =>
+    Object.fromEntries(PARTS.map((k) => [k, g.input(`${prefix}.${k}`, "float32", [b, d])])) as
+      & TripleRows
+      & Record<string, Tensor>;
+  const p = rowsOf("p");
+  const ego = options.reg === 0 ? undefined : rowsOf("e");
+  const weights = g.input("weights", "float32", [b]);
+  const loss = lightgcnLoss(p, ego, weights, { reg: options.reg, regPow: options.regPow });
+  const threads = { intraOpThreads: options.threads ?? 1 };
+  const wrt = [...PARTS.map((k) => p[k]), ...(ego ? PARTS.map((k) => ego[k]) : [])];
+  const step = await compileTrainStep(loss, store, { ...threads, params: [], wrt });
+  const update = await compileUpdate([EMBEDDING], store, {
+    ...threads,
+    optimizer: adam({ lr: options.lr }),
+  });
+  const engine = options.engine;
+  const prop = engine ? engine.propagateMean.bind(engine) : propagateMean;
+  const back = engine ? engine.propagateMeanBackward.bind(engine) : propagateMeanBackward;
+  // Per batch: distinct nodes (stamped), whose rows of dLoss/dP are reset after use.
+  const stamp = new Int32Array(n);
+  const distinct = new Int32Array(3 * b);
+  const propagated = new Float32Array(n * d), gradP = new Float32Array(n * d);
+  const feeds: Record<string, Float32Array> = { weights: new Float32Array(b) };
+  for (const k of PARTS) {
+    feeds[`p.${k}`] = new Float32Array(b * d);
+    if (ego) feeds[`e.${k}`] = new Float32Array(b * d);
+  }
+  const grad = new Float32Array(n * d);
+  let mark = 0;
+  const prof = options.profile;
+  let clock = 0;
+  const lap = (phase: string) => {
+    if (!prof) return;
+    const now = performance.now();
+    prof[phase] = (prof[phase] ?? 0) + now - clock;
+    clock = now;
+  };
+  return {
+    async step(users, pos, neg, w) {
+      if (prof) clock = performance.now();
+      const e0 = store.get(EMBEDDING)!.data;
+      const ids = [users, pos, neg];
+      mark++;
+      let count = 0;
+      for (let t = 0; t < 3; t++) {
+        for (let k = 0; k < b; k++) {
+          const node = ids[t][k];
+          if (stamp[node] !== mark) {
+            stamp[node] = mark;
+            distinct[count++] = node;
+          }
+        }
+      }
+      lap("gather");
+      prop(a, e0, { layers, out: propagated });
+      lap("forward");
+      PARTS.forEach((part, t) => {
+        const pf = feeds[`p.${part}`], ef = feeds[`e.${part}`];
+        for (let k = 0; k < b; k++) {
+          const o = ids[t][k] * d;
+          pf.set(propagated.subarray(o, o + d), k * d);
+          if (ef) ef.set(e0.subarray(o, o + d), k * d);
+        }
+      });
+      feeds.weights.set(w);
+      lap("gather");
+      const { loss, grads } = await step.run(feeds);
+      lap("ort_step");
+      PARTS.forEach((part, t) => {
+        const gp = grads[`p.${part}`].data as Float32Array;
+        for (let k = 0; k < b; k++) addRow(gradP, ids[t][k] * d, gp, k * d, d);
+      });
+      lap("scatter");
+      back(a, gradP, { layers, out: grad });
+      lap("backward");
+      for (let c = 0; c < count; c++) gradP.fill(0, distinct[c] * d, distinct[c] * d + d);
+      if (ego) {
+        PARTS.forEach((part, t) => {
+          const ge = grads[`e.${part}`].data as Float32Array;
+          for (let k = 0; k < b; k++) addRow(grad, ids[t][k] * d, ge, k * d, d);
+        });
+      }
+      lap("scatter");
+      await update.run({ [EMBEDDING]: grad });
+      lap("adam_update");
+      return loss;
+    },
+    propagate: () => {
+      const e0 = store.get(EMBEDDING)!.data;
+      return prop(a, e0, { layers });
+    },
+  };
+}
+
+/** `y[yo..yo+d) += x[xo..xo+d)`. */
+function addRow(y: Float32Array, yo: number, x: Float32Array, xo: number, d: number): void {
+  for (let j = 0; j < d; j++) y[yo + j] += x[xo + j];
+}
+
+/** `Â` of the training interactions. */
+function trainGraph(split: Split): CsrMatrix {
+  // Splits read back from the Arrow cache may carry padded offsets; the
+  // first nUsers + 1 are the rows.
+  const offsets = split.train.offsets.subarray(0, split.nUsers + 1);
+  return normalizedAdjacency(split.nUsers, split.nItems, { offsets, values: split.train.values });
+}
+
+/** RecBole's init: xavier-uniform per table (users, items), node 0 zero. */
+function initEmbeddings(ctx: FitContext, d: number): Float32Array {
+  const { nUsers, nItems } = ctx.split;
+  const e = new Float32Array(graphSize(nUsers, nItems) * d);
+  const rng = ctx.rng.fork("init");
+  // RecBole's tables have a padding row each: fan_out = count + 1.
+  const ub = Math.sqrt(6 / (nUsers + 1 + d)), ib = Math.sqrt(6 / (nItems + 1 + d));
+  for (let k = d; k < e.length; k++) {
+    const bound = k < (nUsers + 1) * d ? ub : ib;
+    e[k] = (2 * rng.next() - 1) * bound;
+  }
+  return e;
+}
+
+/** A scorer over final embeddings `p` (`nodes x d`). */
+async function scorerOver(split: Split, p: Float32Array, d: number, threads: number) {
+  const { nUsers, nItems } = split;
+  // Item i is node nUsers + i, so the rows from node nUsers on form the
+  // item table with item 0 = the last user's row (column 0 is ignored).
+  const items = p.subarray(nUsers * d, (nUsers + nItems + 1) * d);
+  const es = await createEmbeddingScorer(items, { dim: d, threads });
+  let table = p;
+  const scorer = vectorScorer(es, ({ userRows }) => gatherRows(table, userRows, d, 1));
+  return {
+    scorer,
+    /** Points the scorer at new final embeddings. */
+    update(next: Float32Array) {
+      table = next;
+      es.setItems(next.subarray(nUsers * d, (nUsers + nItems + 1) * d));
+    },
+  };
+}
+
+function withSave(
+  scorer: Scorer,
+  store: ParamStore,
+  config: LightGcnConfig,
+  split: Split,
+  info: Record<string, unknown>,
+): Scorer {
+  return {
+    ...scorer,
+    info,
+    save: (dir) =>
+      saveCheckpoint(dir, store, {
+        plugin: "lightgcn",
+        ...config,
+        n_users: split.nUsers,
+        n_items: split.nItems,
+      }),
+  };
+}
+
+/** LightGCN with BPR loss, trained at the sparse boundary. */
+export const lightgcn = definePlugin({
+  name: "lightgcn",
+  description: "LightGCN: mean of L propagation layers over the training graph, BPR loss",
+  tasks: ["direct", "sequential"],
+  defaults: LIGHTGCN_DEFAULTS,
+  presets: {
+    tiny: { dim: 16, layers: 2, batch_size: 256, epochs: 12, patience: 4, lr: 1e-2 },
+    cpu: {},
+    // The paper stops when recall@20 has not improved for 50 epochs.
+    paper: { epochs: 1000, patience: 50 },
+  },
+  docs: {
+    dim: "embedding width d",
+    layers: "propagation layers L (final = mean of layers 0..L)",
+    lr: "Adam learning rate",
+    batch_size: "(user, positive, negative) triples per step",
+    reg: "weight of the L2 penalty on the batch's layer-0 rows",
+    reg_pow: "false: RecBole's EmbLoss (sum of Frobenius norms / B); true: squared norms / 2B",
+    epochs: "maximum epochs",
+    patience: "epochs without a better validation NDCG@10 before stopping",
+    valid_protocol: "full (all items, training items excluded; RecBole) or task",
+    valid_users: "validation users per epoch (seeded subset); 0 = all",
+  },
+  requires: ["train-graph"],
+  async fit(ctx: FitContext, config: LightGcnConfig): Promise<Scorer> {
+    const { split } = ctx;
+    const d = config.dim;
+    const a = trainGraph(split);
+    const store = new ParamStore();
+    store.set(EMBEDDING, initEmbeddings(ctx, d), [a.nRows, d]);
+    const engine = ctx.threads > 1 ? await createSparseEngine({ threads: ctx.threads }) : undefined;
+    try {
+      const trainer = await createLightGcnTrainer(a, store, {
+        dim: d,
+        layers: config.layers,
+        lr: config.lr,
+        batchSize: config.batch_size,
+        reg: config.reg,
+        regPow: config.reg_pow,
+        threads: ctx.threads,
+        engine,
+      });
+      const nodes = {
+        users: new Int32Array(config.batch_size),
+        pos: new Int32Array(config.batch_size),
+        neg: new Int32Array(config.batch_size),
+      };
+      const view = await scorerOver(split, trainer.propagate(), d, ctx.threads);
+      const result = await fitPairwise(ctx, {
+        label: "lightgcn",
+        batchSize: config.batch_size,
+        maxEpochs: config.epochs,
+        patience: config.patience,
+        validProtocol: config.valid_protocol,
+        validUsers: config.valid_users,
+        step: (batch, weights) => {
+          for (let k = 0; k < batch.users.length; k++) {
+            nodes.users[k] = batch.users[k] + 1;
+            nodes.pos[k] = split.nUsers + batch.positives[k];
+            nodes.neg[k] = split.nUsers + batch.negatives[k];
+          }
+          return trainer.step(nodes.users, nodes.pos, nodes.neg, weights);
+        },
+        scorer: () => {
+          view.update(trainer.propagate());
+          return Promise.resolve(view.scorer);
+        },
+        snapshot: () => store.get(EMBEDDING)!.data.slice(),
+        restore: (e0) => store.set(EMBEDDING, e0, [a.nRows, d]),
+      });
+      view.update(trainer.propagate());
+      return withSave(view.scorer, store, config, split, fitInfo(result));
+    } finally {
+      engine?.close();
+    }
+  },
+  async load(ctx: FitContext, config: LightGcnConfig, dir: string): Promise<Scorer> {
+    const { split } = ctx;
+    const { store, config: saved } = await loadCheckpoint(dir);
+    checkConfigMatches(dir, saved, { ...config, n_users: split.nUsers, n_items: split.nItems }, [
+      "dim",
+      "layers",
+      "n_users",
+      "n_items",
+    ]);
+    const a = trainGraph(split);
+    const p = propagateMean(a, store.get(EMBEDDING)!.data, { layers: config.layers });
+    const view = await scorerOver(split, p, config.dim, ctx.threads);
+    return withSave(view.scorer, store, config, split, { loaded_from: dir });
+  },
+});
