@@ -27,4 +27,34 @@ export const EXPERIMENTS: Readonly<Record<string, Experiment>> = {
     ours: "elmrec",
     variants: [{ name: "reindexed", set: [], reindex: "random" }],
   },
+  ablation: {
+    name: "ablation",
+    description:
+      "ELMRec ablation: without graph-aware or incremental embeddings, without reranking, leaky graph; POD for reference",
+    tasks: ["direct", "sequential"],
+    plugins: ["pod", "elmrec"],
+    ours: "elmrec",
+    variants: [
+      // Each arm swaps one component for what it replaced, on the task it acts on.
+      {
+        name: "w/o graph-aware",
+        set: ["elmrec.directWholeWord=incremental"],
+        plugins: ["elmrec"],
+        tasks: ["direct"],
+      },
+      {
+        name: "w/o incremental",
+        set: ["elmrec.seqWholeWord=graph"],
+        plugins: ["elmrec"],
+        tasks: ["sequential"],
+      },
+      {
+        name: "w/o reranking",
+        set: ["elmrec.rerank=false"],
+        plugins: ["elmrec"],
+        tasks: ["sequential"],
+      },
+      { name: "leaky graph", set: ["elmrec.graphEdges=leaky"], plugins: ["elmrec"] },
+    ],
+  },
 };

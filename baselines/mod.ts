@@ -5,6 +5,7 @@
  * @module
  */
 import type { Plugin, PluginConfig } from "../harness/plugin.ts";
+import { elmrec } from "../models/elmrec.ts";
 import { bprmf } from "./bprmf.ts";
 import { idleak } from "./idleak.ts";
 import { lightgcn } from "./lightgcn.ts";
@@ -22,4 +23,5 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, Plugin<PluginConfig>>> = {
   simplex,
   p5,
   pod,
+  elmrec,
 };

@@ -18,6 +18,8 @@ export interface Variant {
   readonly set: readonly string[];
   /** Plugins it applies to. @default every plugin of the experiment */
   readonly plugins?: readonly string[];
+  /** Tasks it applies to (an arm that changes nothing on a task skips it). @default every task */
+  readonly tasks?: readonly Task[];
   readonly reindex?: Reindex;
   readonly mask?: Mask;
 }
@@ -73,6 +75,7 @@ export function expandCells(experiment: Experiment, options: ExpandOptions): Cel
     const data = dataset === "synthetic" ? "synthetic" : `${options.dataRoot}/${dataset}`;
     for (const task of experiment.tasks) {
       for (const arm of arms) {
+        if (arm?.tasks && !arm.tasks.includes(task)) continue;
         for (const plugin of plugins) {
           if (arm?.plugins && !arm.plugins.includes(plugin)) continue;
           for (const seed of options.seeds) {

@@ -6,13 +6,16 @@
  */
 import { EXPERIMENTS } from "../baselines/experiments.ts";
 import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
+import { COMMANDS } from "../models/mod.ts";
 import { UsageError } from "./cli_args.ts";
+import { ABLATE_HELP, ablateCommand } from "./cmd_ablate.ts";
 import { CHECK_HELP, checkCommand } from "./cmd_check.ts";
 import { DATA_HELP, dataCommand } from "./cmd_data.ts";
 import { DEMO_HELP, demoCommand } from "./cmd_demo.ts";
 import { PLAN_HELP, planCommand } from "./cmd_plan.ts";
 import { REPRODUCE_HELP, reproduceCommand } from "./cmd_reproduce.ts";
 import { RUN_HELP, runCommand } from "./cmd_run.ts";
+import { SWEEP_HELP, sweepCommand } from "./cmd_sweep.ts";
 import { TABLE_HELP, tableCommand } from "./cmd_table.ts";
 import type { PluginRecord } from "./registry.ts";
 
@@ -26,9 +29,12 @@ Commands:
   run        fit and evaluate models on a dataset, append result records
   table      print result records as the paper's Table 2 or Table 3
   reproduce  run an experiment's cells (table2, table3, ...) and print its tables
+  ablate     run the ablation experiment on one dataset and print its tables
+  sweep      one config key over a list of values: table and figure (HR@10, NDCG@10)
   plan       write an experiment's cells for a scheduler (shell, SLURM, JSON)
   check      rerun a baseline results file and fail when a metric moved
   plugins    list registered plugins with their defaults
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join("\n")}
   help CMD   help for one command
 
 Every command takes --help. Errors exit non-zero; set ELMBENCH_DEBUG=1 for stacks.`;
@@ -39,8 +45,11 @@ const HELPS: Record<string, string> = {
   table: TABLE_HELP,
   demo: DEMO_HELP,
   reproduce: REPRODUCE_HELP,
+  ablate: ABLATE_HELP,
+  sweep: SWEEP_HELP,
   plan: PLAN_HELP,
   check: CHECK_HELP,
+  ...Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, c.help])),
   plugins:
     "elmbench plugins [--json]\n  Lists registered plugins, tasks, requirements and defaults.",
 };
@@ -100,6 +109,12 @@ export async function main(args: string[]): Promise<number> {
       case "reproduce":
         await reproduceCommand(rest, BUILTIN_PLUGINS, EXPERIMENTS, controller.signal);
         return 0;
+      case "ablate":
+        await ablateCommand(rest, BUILTIN_PLUGINS, EXPERIMENTS.ablation, controller.signal);
+        return 0;
+      case "sweep":
+        await sweepCommand(rest, BUILTIN_PLUGINS, controller.signal);
+        return 0;
       case "plan":
         await planCommand(rest, BUILTIN_PLUGINS, EXPERIMENTS);
         return 0;
@@ -109,6 +124,10 @@ export async function main(args: string[]): Promise<number> {
         pluginsCommand(rest, BUILTIN_PLUGINS);
         return 0;
       default:
+        if (command in COMMANDS) {
+          await COMMANDS[command].run(rest);
+          return 0;
+        }
         throw new UsageError(
           `Unknown command "${command}"; valid commands: ${Object.keys(HELPS).join(", ")}, help`,
         );

@@ -54,3 +54,15 @@ export function integer(flag: string, value: string): number {
   }
   return n;
 }
+
+/**
+ * A command contributed from outside `harness/` through a static record
+ * (e.g. a plugin's own figure); the CLI lists and dispatches it by name.
+ */
+export interface ExtraCommand {
+  /** One line for the command list. */
+  readonly summary: string;
+  /** The text of `--help`. */
+  readonly help: string;
+  run(args: string[]): Promise<unknown>;
+}

@@ -13,7 +13,7 @@ import { DEFAULT_PUBLISHED } from "./cmd_table.ts";
 import type { Preset } from "./plugin.ts";
 import { PRESETS } from "./plugin.ts";
 import type { PluginRecord } from "./registry.ts";
-import { buildTable, readPublished } from "./report_model.ts";
+import { buildTable, readPublished, rowLabel } from "./report_model.ts";
 import { renderTable } from "./report_render.ts";
 import { addSignificance } from "./significance.ts";
 
@@ -21,12 +21,14 @@ import { addSignificance } from "./significance.ts";
 export const REPRODUCE_HELP = `elmbench reproduce <experiment> --preset tiny|cpu|paper
     [--datasets beauty,sports,toys|synthetic] [--seeds 0,1,2] [--jobs N]
     [--out out/reproduce/<experiment>-<preset>] [--data-root DIR] [--no-published]
+    [--set key=value | --set plugin.key=value]...
   Expands the experiment into cells (plugin x dataset x task x seed x
   variant), runs the cells that are not done yet (--jobs processes at a
   time), and prints the table(s): mean ± std over seeds, published rows
   beside ours, and † where the method under test differs from the best other
   row by a paired t-test over users (p < 0.05). Interrupt it and run it again
-  to finish the rest. Data root: --data-root, else $ELMBENCH_DATA, else
+  to finish the rest. --set overrides go to every cell (use a fresh --out
+  for each set of overrides: cells are named without them). Data root: --data-root, else $ELMBENCH_DATA, else
   ../shared/data.`;
 
 /** Default data root: $ELMBENCH_DATA or ../shared/data. */
@@ -41,6 +43,7 @@ export const CELL_OPTIONS = {
   seeds: { type: "string", default: "0" },
   out: { type: "string" },
   "data-root": { type: "string" },
+  set: { type: "string", multiple: true },
 } as const;
 
 /** Expands parsed options into cells. */
@@ -64,7 +67,7 @@ export function cellsFromOptions(
     preset,
     dataRoot: (values["data-root"] as string | undefined) ?? defaultDataRoot(),
     available: Object.keys(plugins),
-  });
+  }).map((cell) => ({ ...cell, set: [...cell.set, ...((values.set as string[]) ?? [])] }));
   const out = (values.out as string | undefined) ?? `out/reproduce/${name}-${preset}`;
   return { experiment, cells, out, preset };
 }
@@ -103,9 +106,10 @@ export async function reproduceCommand(
   const records = sources.map((s) => s.record);
   for (const task of experiment.tasks) {
     const layout = task === "direct" ? "table2" : "table3";
-    const ours = experiment.ours && records.some((r) => r.plugin === experiment.ours)
-      ? experiment.ours
-      : undefined;
+    // The plain row of the method under test: with --set variant keys every
+    // row carries tags, so take its shortest label on this task.
+    const ours = records.filter((r) => r.plugin === experiment.ours && r.task === task)
+      .map(rowLabel).sort((a, b) => a.length - b.length)[0];
     const model = buildTable(records, layout, { published, ours, order: experiment.plugins });
     await addSignificance(model, sources);
     console.log(renderTable(model, "md"));

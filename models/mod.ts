@@ -114,3 +114,4 @@ export {
   type Seq2SeqConfig,
   type Seq2SeqSpec,
 } from "./recommender.ts";
+export { COMMANDS } from "./commands.ts";

@@ -189,10 +189,9 @@ export async function fitSeq2Seq(
       );
     });
   }
-  const key = sha256TextSync(JSON.stringify([spec.name, split.hash, ctx.seed, config])).slice(
-    0,
-    16,
-  );
+  // With trainTasks "task" the cell's task is part of what was trained.
+  const what = [spec.name, split.hash, ctx.seed, config, ...(tasks.length === 1 ? tasks : [])];
+  const key = sha256TextSync(JSON.stringify(what)).slice(0, 16);
   const dir = config.checkpointDir
     ? `${config.checkpointDir}/${spec.name}-${split.dataset.name}-${key}`
     : "";
