@@ -252,18 +252,31 @@ export function encoder(embeds: Tensor, padBias: Tensor, cfg: T5Config, training
   let x = dropout(embeds, "encoder.embed", cfg.dropout, training);
   for (let l = 0; l < cfg.encoderLayers; l++) {
     const at = `encoder.block.${l}.layer.0`, ff = `encoder.block.${l}.layer.1`;
-    const a = selfAttention(rmsNorm(x, `${at}.layer_norm`, cfg), `${at}.SelfAttention`, cfg, bias);
-    x = g.add(x, dropout(a, at, cfg.dropout, training));
-    const f = feedForward(
-      rmsNorm(x, `${ff}.layer_norm`, cfg),
-      `${ff}.DenseReluDense`,
+    x = residual(x, at, cfg, training, (h) => selfAttention(h, `${at}.SelfAttention`, cfg, bias));
+    x = residual(
+      x,
+      ff,
       cfg,
       training,
+      (h) => feedForward(h, `${ff}.DenseReluDense`, cfg, training),
     );
-    x = g.add(x, dropout(f, ff, cfg.dropout, training));
   }
   const out = rmsNorm(x, "encoder.final_layer_norm", cfg);
   return dropout(out, "encoder.final", cfg.dropout, training);
+}
+
+/** A pre-norm residual sublayer, as T5 has them: `x + dropout(f(rmsNorm(x)))`. */
+function residual(
+  x: Tensor,
+  name: string,
+  cfg: T5Config,
+  training: boolean,
+  f: (h: Tensor) => Tensor,
+): Tensor {
+  return x.graph.add(
+    x,
+    dropout(f(rmsNorm(x, `${name}.layer_norm`, cfg)), name, cfg.dropout, training),
+  );
 }
 
 /**
@@ -293,24 +306,21 @@ export function decoder(
   for (let l = 0; l < cfg.decoderLayers; l++) {
     const sa = `decoder.block.${l}.layer.0`, ca = `decoder.block.${l}.layer.1`;
     const ff = `decoder.block.${l}.layer.2`;
-    const a = selfAttention(rmsNorm(x, `${sa}.layer_norm`, cfg), `${sa}.SelfAttention`, cfg, bias);
-    x = g.add(x, dropout(a, sa, cfg.dropout, training));
-    const c = crossAttention(
-      rmsNorm(x, `${ca}.layer_norm`, cfg),
-      `${ca}.EncDecAttention`,
-      cfg,
-      cross[l],
-      encoderBias,
-      beams,
-    );
-    x = g.add(x, dropout(c, ca, cfg.dropout, training));
-    const f = feedForward(
-      rmsNorm(x, `${ff}.layer_norm`, cfg),
-      `${ff}.DenseReluDense`,
+    x = residual(x, sa, cfg, training, (h) => selfAttention(h, `${sa}.SelfAttention`, cfg, bias));
+    x = residual(
+      x,
+      ca,
       cfg,
       training,
+      (h) => crossAttention(h, `${ca}.EncDecAttention`, cfg, cross[l], encoderBias, beams),
     );
-    x = g.add(x, dropout(f, ff, cfg.dropout, training));
+    x = residual(
+      x,
+      ff,
+      cfg,
+      training,
+      (h) => feedForward(h, `${ff}.DenseReluDense`, cfg, training),
+    );
   }
   const out = rmsNorm(x, "decoder.final_layer_norm", cfg);
   return dropout(out, "decoder.final", cfg.dropout, training);
