@@ -11,7 +11,12 @@
 import { fitInfo, fitPairwise } from "../harness/pairwise_fit.ts";
 import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
-import { checkConfigMatches, loadCheckpoint, saveCheckpoint } from "../kernels/checkpoint.ts";
+import {
+  checkConfigMatches,
+  embeddingCheckpointConfig,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../kernels/checkpoint.ts";
 import { createEmbeddingScorer, gatherRows, vectorScorer } from "../kernels/embedding_scorer.ts";
 import { Graph, type Tensor } from "../kernels/graph.ts";
 import { normal } from "../kernels/init.ts";
@@ -79,12 +84,7 @@ async function scorerOf(store: ParamStore, split: Split, d: number, threads: num
     /** Re-reads the item table (after training steps replaced it). */
     refresh: () => es.setItems(store.get(ITEMS)!.data),
     save: (dir: string, config: BprMfConfig) =>
-      saveCheckpoint(dir, store, {
-        plugin: "bprmf",
-        ...config,
-        n_users: split.nUsers,
-        n_items: split.nItems,
-      }),
+      saveCheckpoint(dir, store, embeddingCheckpointConfig("bprmf", config, split)),
   };
 }
 

@@ -25,7 +25,12 @@ import { fitInfo, fitPairwise } from "../harness/pairwise_fit.ts";
 import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
 import { type CsrMatrix, graphSize, normalizedAdjacency } from "../kernels/adjacency.ts";
-import { checkConfigMatches, loadCheckpoint, saveCheckpoint } from "../kernels/checkpoint.ts";
+import {
+  checkConfigMatches,
+  embeddingCheckpointConfig,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../kernels/checkpoint.ts";
 import { createEmbeddingScorer, gatherRows, vectorScorer } from "../kernels/embedding_scorer.ts";
 import { Graph, type Tensor } from "../kernels/graph.ts";
 import { adam } from "../kernels/optim.ts";
@@ -281,13 +286,7 @@ function withSave(
   return {
     ...scorer,
     info,
-    save: (dir) =>
-      saveCheckpoint(dir, store, {
-        plugin: "lightgcn",
-        ...config,
-        n_users: split.nUsers,
-        n_items: split.nItems,
-      }),
+    save: (dir) => saveCheckpoint(dir, store, embeddingCheckpointConfig("lightgcn", config, split)),
   };
 }
 

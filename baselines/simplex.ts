@@ -23,7 +23,12 @@ import {
   type ScoreRequest,
 } from "../harness/plugin.ts";
 import { row, type Split } from "../harness/types.ts";
-import { checkConfigMatches, loadCheckpoint, saveCheckpoint } from "../kernels/checkpoint.ts";
+import {
+  checkConfigMatches,
+  embeddingCheckpointConfig,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../kernels/checkpoint.ts";
 import { createEmbeddingScorer, vectorScorer } from "../kernels/embedding_scorer.ts";
 import { Graph, type Tensor } from "../kernels/graph.ts";
 import { normal } from "../kernels/init.ts";
@@ -353,12 +358,7 @@ function checkConfig(config: SimplexConfig): void {
 
 function saver(store: ParamStore, split: Split, config: SimplexConfig) {
   return (dir: string) =>
-    saveCheckpoint(dir, store, {
-      plugin: "simplex",
-      ...config,
-      n_users: split.nUsers,
-      n_items: split.nItems,
-    });
+    saveCheckpoint(dir, store, embeddingCheckpointConfig("simplex", config, split));
 }
 
 /** SimpleX with the cosine contrastive loss. */

@@ -71,6 +71,18 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 }
 
 /**
+ * The `config.json` of an embedding model: its plugin name, its config, and
+ * the id-space sizes its tables were built for (checked on load).
+ */
+export function embeddingCheckpointConfig(
+  plugin: string,
+  config: Record<string, unknown>,
+  sizes: { readonly nUsers: number; readonly nItems: number },
+): Record<string, unknown> {
+  return { plugin, ...config, n_users: sizes.nUsers, n_items: sizes.nItems };
+}
+
+/**
  * Throws unless `saved` (a loaded `config.json`) agrees with `config` on
  * every key in `keys`: a checkpoint of another shape cannot be scored.
  */
