@@ -237,10 +237,7 @@ function addRow(y: Float32Array, yo: number, x: Float32Array, xo: number, d: num
 
 /** `Â` of the training interactions. */
 function trainGraph(split: Split): CsrMatrix {
-  // Splits read back from the Arrow cache may carry padded offsets; the
-  // first nUsers + 1 are the rows.
-  const offsets = split.train.offsets.subarray(0, split.nUsers + 1);
-  return normalizedAdjacency(split.nUsers, split.nItems, { offsets, values: split.train.values });
+  return normalizedAdjacency(split.nUsers, split.nItems, split.train);
 }
 
 /** RecBole's init: xavier-uniform per table (users, items), node 0 zero. */

@@ -156,12 +156,7 @@ export function elmrecGraph(
   fraction = 0.8,
 ): CsrMatrix {
   if (edges === "train") {
-    // Splits read back from the Arrow cache may carry padded offsets.
-    const offsets = split.train.offsets.subarray(0, split.nUsers + 1);
-    return normalizedAdjacency(split.nUsers, split.nItems, {
-      offsets,
-      values: split.train.values,
-    });
+    return normalizedAdjacency(split.nUsers, split.nItems, split.train);
   }
   if (!(fraction > 0 && fraction <= 1)) {
     throw new RangeError(`Expected leakyFraction in (0, 1] but found ${fraction}`);
