@@ -65,12 +65,10 @@ export async function versions(): Promise<Versions> {
 
 /** A description of this machine. */
 export async function machine(): Promise<Machine> {
-  let cpuModel = "unknown";
-  try {
-    const info = await Deno.readTextFile("/proc/cpuinfo");
-    cpuModel = /model name\s*:\s*(.+)/.exec(info)?.[1] ?? cpuModel;
-  } catch { /* not Linux: keep unknown */ }
-  const { totalmem } = await import("node:os");
+  // node:os reads the model under --allow-sys; Deno 2 opens /proc/cpuinfo
+  // only with --allow-all, which elmbench's tasks do not grant.
+  const { cpus, totalmem } = await import("node:os");
+  const cpuModel = cpus()[0]?.model?.trim() || "unknown";
   return {
     os: Deno.build.os,
     arch: Deno.build.arch,
