@@ -7,7 +7,7 @@ import { ParamStore } from "../kernels/param_store.ts";
 import { embLoss } from "../kernels/rec_losses.ts";
 import { compileTrainStep } from "../kernels/step.ts";
 import { cclLoss } from "../kernels/rec_losses.ts";
-import { createSimplexTrainer, simplexRowLoss, userTower } from "./simplex.ts";
+import { createSimplexTrainer, simplexRowLoss, userTower } from "./simplex_tower.ts";
 
 const tower = { nUsers: 3, nItems: 6, dim: 4, gamma: 0.5 };
 
