@@ -36,3 +36,28 @@ for (const plugin of [p5, pod]) {
     assert.ok(record.metrics["HR@10"] > 0.11, `HR@10 ${record.metrics["HR@10"]}`);
   });
 }
+
+Deno.test("an epoch draws one sample per training interaction (samplesPerUser 0, as released) or n per user", async () => {
+  const small = await generateSynthetic({ users: 30, items: 150 });
+  const trainInteractions = small.sequences.values.length - 2 * small.nUsers;
+  const cases: [string, number][] = [["0", 2 * trainInteractions], ["2", 2 * 2 * small.nUsers]];
+  for (const [spu, expected] of cases) {
+    const overrides = [
+      ["epochs", "1"],
+      ["trainUsers", "0"],
+      ["samplesPerUser", spu],
+      ["trainTasks", "both"],
+    ].map(([key, raw]) => ({ key, raw }));
+    const [record] = await runCells(small, {
+      task: "sequential",
+      plugins: [p5],
+      preset: "tiny",
+      overrides,
+      resultsPath: null,
+      cacheDir: null,
+      evalUsers: 4,
+    });
+    const log = record.info.train_log as { samples: number }[];
+    assert.equal(log[0].samples, expected, `samplesPerUser ${spu}`);
+  }
+});

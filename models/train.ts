@@ -29,6 +29,8 @@ export interface EpochRecord {
   readonly train: Record<string, number>;
   /** Mean validation loss over both tasks. */
   readonly valid: number;
+  /** Training samples seen in the epoch, all tasks together. */
+  readonly samples: number;
   readonly seconds: number;
 }
 
@@ -154,6 +156,7 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
     const batches = order.slice(0, options.maxBatches ?? Infinity);
 
     const sums: Record<string, number> = {}, counts: Record<string, number> = {};
+    let seen = 0;
     progress.start(`${label} epoch ${epoch}`, batches.length);
     for (const { task, samples } of batches) {
       options.signal?.throwIfAborted();
@@ -166,6 +169,7 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
       options.onBatch?.(task, loss);
       sums[task] = (sums[task] ?? 0) + loss;
       counts[task] = (counts[task] ?? 0) + 1;
+      seen += samples.length;
       progress.tick(1);
     }
     progress.done();
@@ -174,7 +178,7 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
     const train = Object.fromEntries(Object.keys(sums).map((t) => [t, sums[t] / counts[t]]));
     const seconds = (performance.now() - t0) / 1000;
     state.epoch = epoch;
-    state.log.push({ epoch, train, valid, seconds });
+    state.log.push({ epoch, train, valid, samples: seen, seconds });
     const improved = valid < state.bestValidLoss;
     if (improved) {
       state.bestValidLoss = valid;
