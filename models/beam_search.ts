@@ -33,13 +33,21 @@ export interface Hypothesis {
 /**
  * Log-probabilities `[rows * beams, vocab]` of the next token after each
  * prefix; `prefixes` is `[rows * beams, t]` (generated tokens only, `t` may
- * be 0). Dead beams carry any prefix; their output is ignored.
+ * be 0). Dead beams carry any prefix; their output is ignored. `parents[i]`
+ * is the row of the previous step that prefix `i` extends (-1 at `t = 0` and
+ * for dead beams), so a step can reorder cached state.
  */
-export type StepFn = (prefixes: readonly (readonly number[])[], t: number) => Promise<Float32Array>;
+export type StepFn = (
+  prefixes: readonly (readonly number[])[],
+  t: number,
+  parents: Int32Array,
+) => Promise<Float32Array>;
 
 interface Live {
   tokens: number[];
   logp: number;
+  /** The row this hypothesis's prefix was fed at in the previous step. */
+  parent: number;
 }
 
 /**
@@ -62,7 +70,7 @@ export async function beamSearch(
 ): Promise<Hypothesis[][]> {
   const { beams, maxLength, eos = 1, lengthPenalty = 1, allowed } = options;
   const returns = options.returns ?? beams;
-  const live: Live[][] = Array.from({ length: rows }, () => [{ tokens: [], logp: 0 }]);
+  const live: Live[][] = Array.from({ length: rows }, () => [{ tokens: [], logp: 0, parent: -1 }]);
   const finished: Hypothesis[][] = Array.from({ length: rows }, () => []);
   const done = new Array<boolean>(rows).fill(false);
   const finish = (r: number, tokens: number[], logp: number) => {
@@ -74,13 +82,16 @@ export async function beamSearch(
   for (let t = 0; t < maxLength; t++) {
     if (done.every(Boolean)) break;
     const prefixes: (readonly number[])[] = [];
+    const parents = new Int32Array(rows * beams).fill(-1);
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < beams; j++) {
-        const p = live[r][j]?.tokens;
-        prefixes.push(p && p.length === t ? p : new Array<number>(t).fill(0));
+        const h = live[r][j];
+        const ok = h !== undefined && h.tokens.length === t;
+        prefixes.push(ok ? h.tokens : new Array<number>(t).fill(0));
+        if (ok) parents[r * beams + j] = h.parent;
       }
     }
-    const logp = await step(prefixes, t);
+    const logp = await step(prefixes, t, parents);
     const vocab = logp.length / (rows * beams);
     for (let r = 0; r < rows; r++) {
       if (done[r]) continue;
@@ -104,7 +115,7 @@ export async function beamSearch(
         const tokens = [...live[r][c.beam].tokens, c.token];
         if (c.token === eos) {
           if (rank < beams) finish(r, tokens, c.logp);
-        } else next.push({ tokens, logp: c.logp });
+        } else next.push({ tokens, logp: c.logp, parent: r * beams + c.beam });
       }
       live[r] = next;
       const last = t === maxLength - 1;

@@ -53,6 +53,32 @@ Deno.test("a tiny T5 memorises four sequential prompts and generates their targe
   );
 });
 
+Deno.test("cached decoding gives the hypotheses and scores of recomputing decoding", async () => {
+  // 12,101 items: ids of two chunks, so beams reorder over three decoder steps.
+  const model = tinyModel(50, 12101, { dropout: 0, lr: 1e-2 });
+  const rng = createRng(3);
+  const draw = (task: "direct" | "sequential"): Sample => ({
+    task,
+    user: rng.int(50),
+    items: Int32Array.from({ length: task === "direct" ? 100 : 5 }, () => 1 + rng.int(12101)),
+    target: 1 + rng.int(12101),
+    template: 0,
+  });
+  for (const task of ["sequential", "direct"] as const) {
+    const train = Array.from({ length: 4 }, () => draw(task));
+    for (let i = 0; i < 15; i++) await model.trainStep(task, train);
+    const samples = [...train.slice(0, 2), draw(task)];
+    const options = { beams: 6, returns: 6 };
+    const cached = await model.generate(task, samples, { ...options, cache: true });
+    const full = await model.generate(task, samples, { ...options, cache: false });
+    assert.equal(model.decLen, 3); // two chunks and eos
+    for (let r = 0; r < samples.length; r++) {
+      assert.deepEqual(cached[r].map((h) => h.tokens), full[r].map((h) => h.tokens), task);
+      cached[r].forEach((h, i) => assert.ok(Math.abs(h.score - full[r][i].score) < 1e-4, task));
+    }
+  }
+});
+
 async function tinySplit(users = 40): Promise<Split> {
   const data = await generateSynthetic({ users, items: 150 });
   return { ...buildSplitRaw(data, { seed: 0 }), hash: "test" };

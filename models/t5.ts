@@ -90,7 +90,7 @@ function dropout(x: Tensor, name: string, p: number, training: boolean): Tensor 
   return x.graph.mul(x, mask);
 }
 
-function rmsNorm(x: Tensor, name: string, cfg: T5Config): Tensor {
+export function rmsNorm(x: Tensor, name: string, cfg: T5Config): Tensor {
   const g = x.graph;
   const d = x.shape[x.shape.length - 1];
   const w = g.param(`${name}.weight`, [d], { dtype: x.dtype, init: ones() });
@@ -98,17 +98,17 @@ function rmsNorm(x: Tensor, name: string, cfg: T5Config): Tensor {
   return g.mul(g.div(x, g.sqrt(g.add(ms, cfg.eps))), w);
 }
 
-function proj(x: Tensor, name: string, out: number, std: number): Tensor {
+export function proj(x: Tensor, name: string, out: number, std: number): Tensor {
   return linear(x, name, { outFeatures: out, bias: false, init: normal({ std }) });
 }
 
 /** `[N, T, D]` -> `[N, H, T, dKv]`. */
-function heads(x: Tensor, cfg: T5Config): Tensor {
+export function heads(x: Tensor, cfg: T5Config): Tensor {
   const [n, t] = x.shape;
   return x.graph.transpose(x.graph.reshape(x, [n, t, cfg.heads, cfg.dKv]), [0, 2, 1, 3]);
 }
 
-function merge(ctx: Tensor, cfg: T5Config, shape: [number, number]): Tensor {
+export function merge(ctx: Tensor, cfg: T5Config, shape: [number, number]): Tensor {
   const g = ctx.graph;
   const out = g.transpose(ctx, [0, 2, 1, 3]);
   return g.reshape(out, [shape[0], shape[1], cfg.heads * cfg.dKv]);
@@ -147,7 +147,7 @@ export function crossKV(encoded: Tensor, cfg: T5Config, layer: number): CrossKV 
  * the beams of one user are folded into the query axis, so the encoder
  * states are never repeated per beam.
  */
-function crossAttention(
+export function crossAttention(
   x: Tensor,
   name: string,
   cfg: T5Config,
@@ -165,7 +165,7 @@ function crossAttention(
   return proj(g.reshape(ctx, [n, t, inner]), `${name}.o`, d, inner ** -0.5);
 }
 
-function feedForward(x: Tensor, name: string, cfg: T5Config, training: boolean): Tensor {
+export function feedForward(x: Tensor, name: string, cfg: T5Config, training: boolean): Tensor {
   const g = x.graph;
   const h = g.relu(proj(x, `${name}.wi`, cfg.dFf, cfg.dModel ** -0.5));
   return proj(
@@ -177,7 +177,7 @@ function feedForward(x: Tensor, name: string, cfg: T5Config, training: boolean):
 }
 
 /** `[1, H, tq, tk]` bias of the first block's `relative_attention_bias` table. */
-function positionBias(
+export function positionBias(
   g: Graph,
   stack: "encoder" | "decoder",
   cfg: T5Config,
@@ -266,7 +266,7 @@ export function encoder(embeds: Tensor, padBias: Tensor, cfg: T5Config, training
 }
 
 /** A pre-norm residual sublayer, as T5 has them: `x + dropout(f(rmsNorm(x)))`. */
-function residual(
+export function residual(
   x: Tensor,
   name: string,
   cfg: T5Config,
