@@ -73,9 +73,10 @@ export interface GenerateOptions {
   readonly allowed?: (sample: Sample, prefix: readonly number[]) => readonly number[];
   /**
    * Cache the decoder's self-attention keys and values between steps.
-   * @default true from d_model 256 up (beam 20, one thread: 1.15-1.48x
-   * faster at d_model 512, 0.87-1.02x at 64, where the extra inputs and the
-   * reordering cost what the shorter steps save)
+   * @default true from d_model 256 up. Beam 20, one thread, on a loaded
+   * machine (`models/decode_bench.ts`): cached/recompute speed-up 1.15-1.48x
+   * at d_model 512 and 1.00-1.19x at 256; at 64 it ranged 0.87-1.28x over
+   * four runs, no consistent winner, so the plain path stays there.
    */
   readonly cache?: boolean;
 }
