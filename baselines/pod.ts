@@ -9,25 +9,10 @@
  *
  * @module
  */
-import { definePlugin } from "../harness/plugin.ts";
-import { fitSeq2Seq, SEQ2SEQ_DEFAULTS, SEQ2SEQ_DOCS, SEQ2SEQ_PRESETS } from "../models/mod.ts";
+import { seq2seqPlugin } from "../models/mod.ts";
 
 /** POD: continuous prompts and incremental whole-word embeddings. */
-export const pod = definePlugin({
-  name: "pod",
-  description:
-    "POD: T5 with 3 learned prompt vectors per task and incremental whole-word embeddings",
-  tasks: ["direct", "sequential"],
-  defaults: SEQ2SEQ_DEFAULTS,
-  presets: SEQ2SEQ_PRESETS,
-  docs: SEQ2SEQ_DOCS,
-  variantKeys: ["decode"],
-  requires: ["train-sequences", "item-ids", "prompts"],
-  fit: (ctx, config) =>
-    fitSeq2Seq(ctx, config, {
-      name: "pod",
-      wholeWord: "incremental",
-      templates: "ids",
-      promptLength: 3,
-    }),
-});
+export const pod = seq2seqPlugin(
+  "POD: T5 with 3 learned prompt vectors per task and incremental whole-word embeddings",
+  { name: "pod", wholeWord: "incremental", templates: "ids", promptLength: 3 },
+);

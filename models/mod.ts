@@ -112,6 +112,7 @@ export {
   SEQ2SEQ_DOCS,
   SEQ2SEQ_PRESETS,
   type Seq2SeqConfig,
+  seq2seqPlugin,
   type Seq2SeqSpec,
 } from "./recommender.ts";
 export { COMMANDS } from "./commands.ts";

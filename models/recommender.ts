@@ -13,7 +13,13 @@
  * @module
  */
 
-import type { FitContext, Preset, Scorer } from "../harness/plugin.ts";
+import {
+  definePlugin,
+  type FitContext,
+  type Plugin,
+  type Preset,
+  type Scorer,
+} from "../harness/plugin.ts";
 import type { Rng } from "../harness/rng.ts";
 import { sha256TextSync } from "../harness/dataset_hash.ts";
 import { row, type Stage, type Task } from "../harness/types.ts";
@@ -309,4 +315,23 @@ export async function fitSeq2Seq(
       train_log: result.log,
     },
   };
+}
+
+/**
+ * A T5 plugin that adds nothing but its {@linkcode Seq2SeqSpec} to the
+ * shared body (P5, POD): both tasks, the shared config, presets and docs,
+ * and the decoding mode as a variant.
+ */
+export function seq2seqPlugin(description: string, spec: Seq2SeqSpec): Plugin<Seq2SeqConfig> {
+  return definePlugin({
+    name: spec.name,
+    description,
+    tasks: ["direct", "sequential"],
+    defaults: SEQ2SEQ_DEFAULTS,
+    presets: SEQ2SEQ_PRESETS,
+    docs: SEQ2SEQ_DOCS,
+    variantKeys: ["decode"],
+    requires: ["train-sequences", "item-ids", "prompts"],
+    fit: (ctx, config) => fitSeq2Seq(ctx, config, spec),
+  });
 }
