@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { fitInfo, fitPairwise } from "../harness/pairwise_fit.ts";
+import { fitInfo, fitPairwise, PAIRWISE_FIT_DOCS } from "../harness/pairwise_fit.ts";
 import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
 import {
@@ -105,10 +105,7 @@ export const bprmf = definePlugin({
     batch_size: "(user, positive, negative) triples per step",
     reg: "weight of the L2 penalty on the batch's rows (RecBole's BPR has none)",
     reg_pow: "false: sum of Frobenius norms / B (RecBole's EmbLoss); true: squared / 2B",
-    epochs: "maximum epochs",
-    patience: "epochs without a better validation NDCG@10 before stopping",
-    valid_protocol: "full (all items, training items excluded; RecBole) or task",
-    valid_users: "validation users per epoch (seeded subset); 0 = all",
+    ...PAIRWISE_FIT_DOCS,
   },
   requires: ["train-interactions"],
   async fit(ctx: FitContext, config: BprMfConfig): Promise<Scorer> {

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { fitInfo, fitPairwise } from "../harness/pairwise_fit.ts";
+import { fitInfo, fitPairwise, PAIRWISE_FIT_DOCS } from "../harness/pairwise_fit.ts";
 import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
 import { type CsrMatrix, graphSize, normalizedAdjacency } from "../kernels/adjacency.ts";
@@ -306,10 +306,7 @@ export const lightgcn = definePlugin({
     batch_size: "(user, positive, negative) triples per step",
     reg: "weight of the L2 penalty on the batch's layer-0 rows",
     reg_pow: "false: RecBole's EmbLoss (sum of Frobenius norms / B); true: squared norms / 2B",
-    epochs: "maximum epochs",
-    patience: "epochs without a better validation NDCG@10 before stopping",
-    valid_protocol: "full (all items, training items excluded; RecBole) or task",
-    valid_users: "validation users per epoch (seeded subset); 0 = all",
+    ...PAIRWISE_FIT_DOCS,
   },
   requires: ["train-graph"],
   async fit(ctx: FitContext, config: LightGcnConfig): Promise<Scorer> {

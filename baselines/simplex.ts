@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { fitInfo, fitPairwise } from "../harness/pairwise_fit.ts";
+import { fitInfo, fitPairwise, PAIRWISE_FIT_DOCS } from "../harness/pairwise_fit.ts";
 import {
   definePlugin,
   type FitContext,
@@ -149,10 +149,7 @@ export const simplex = definePlugin({
     reg: "weight of RecBole's EmbLoss on the batch's rows",
     reg_pow: "false: sum of Frobenius norms / B (RecBole's default); true: squared / 2B",
     score_history: "stage: history visible at the scored stage; train: training items only",
-    epochs: "maximum epochs",
-    patience: "epochs without a better validation NDCG@10 before stopping",
-    valid_protocol: "full (all items, training items excluded; RecBole) or task",
-    valid_users: "validation users per epoch (seeded subset); 0 = all",
+    ...PAIRWISE_FIT_DOCS,
   },
   requires: ["train-sequences"],
   async fit(ctx: FitContext, config: SimplexConfig): Promise<Scorer> {

@@ -43,6 +43,14 @@ export interface PairwiseFitResult extends EarlyStoppingResult {
   readonly peakRssMiB: number;
 }
 
+/** Docs of the early-stopping keys every pairwise-fit plugin has. */
+export const PAIRWISE_FIT_DOCS = {
+  epochs: "maximum epochs",
+  patience: "epochs without a better validation NDCG@10 before stopping",
+  valid_protocol: "full (all items, training items excluded; RecBole) or task",
+  valid_users: "validation users per epoch (seeded subset); 0 = all",
+} as const;
+
 /** Validation options from the two config keys every trainable plugin has. */
 export function validationOptions(protocol: string, users: number): ValidateOptions {
   if (protocol !== "full" && protocol !== "task") {
