@@ -217,6 +217,7 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
       templates: "ids",
       promptLength: 3,
       external: true,
+      untrainedKeys: ["rerank", "rerankN", "seqBeams"],
       hooks: ({ cfg, store, prompts }) => {
         const t = tables = new ElmrecTables(store, {
           graph,

@@ -118,6 +118,41 @@ export interface Seq2SeqSpec {
   readonly hooks?: (
     model: { cfg: T5Config; store: ParamStore; prompts: PromptEncoder },
   ) => FeedHooks;
+  /** The plugin's own keys that only change scoring (left out of the checkpoint key). */
+  readonly untrainedKeys?: readonly string[];
+}
+
+/**
+ * Keys that do not change what the first epochs train: how many epochs to
+ * run (epoch `e` draws from its own seeded stream and there is no schedule),
+ * how to decode, and where checkpoints go. Leaving them out of the checkpoint
+ * key lets `--set epochs=4` score an unfinished run and a later `epochs=10`
+ * go on from the same directory.
+ */
+export const UNTRAINED_KEYS: readonly string[] = [
+  "epochs",
+  "beams",
+  "evalBatch",
+  "decode",
+  "padLists",
+  "checkpointDir",
+];
+
+/** Names the training run of a config: its checkpoint directory's key. */
+export function trainingKey(
+  name: string,
+  splitHash: string,
+  seed: number,
+  config: Seq2SeqConfig,
+  tasks: readonly Task[],
+  untrained: readonly string[] = [],
+): string {
+  const trained = Object.fromEntries(
+    Object.entries(config).filter(([k]) => !UNTRAINED_KEYS.includes(k) && !untrained.includes(k)),
+  );
+  // With trainTasks "task" the cell's task is part of what was trained.
+  const what = [name, splitHash, seed, trained, ...(tasks.length === 1 ? tasks : [])];
+  return sha256TextSync(JSON.stringify(what)).slice(0, 16);
 }
 
 /** Checks the string-valued keys. */
@@ -211,9 +246,7 @@ export async function fitSeq2Seq(
       );
     });
   }
-  // With trainTasks "task" the cell's task is part of what was trained.
-  const what = [spec.name, split.hash, ctx.seed, config, ...(tasks.length === 1 ? tasks : [])];
-  const key = sha256TextSync(JSON.stringify(what)).slice(0, 16);
+  const key = trainingKey(spec.name, split.hash, ctx.seed, config, tasks, spec.untrainedKeys);
   const dir = config.checkpointDir
     ? `${config.checkpointDir}/${spec.name}-${split.dataset.name}-${key}`
     : "";

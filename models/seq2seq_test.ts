@@ -8,6 +8,7 @@ import { ParamStore } from "../kernels/param_store.ts";
 import { PromptEncoder } from "./batch.ts";
 import { readHfCheckpoint, writeStore } from "./checkpoint.ts";
 import { type Sample, SampleMaker, templateWords } from "./prompts.ts";
+import { SEQ2SEQ_DEFAULTS, trainingKey } from "./recommender.ts";
 import { Seq2SeqRecommender } from "./seq2seq.ts";
 import { T5_SIZES, t5Config } from "./t5_config.ts";
 import { builtinTokenizer } from "./tokenizer.ts";
@@ -221,5 +222,18 @@ Deno.test("trainLoop() checkpoints every epoch and a rerun resumes after the las
   assert.equal(second.log[0].valid, first.log[0].valid);
   const again = await run(2);
   assert.equal(again.resumedFrom, 2);
+  // Asking for fewer epochs than the directory holds is only sound when the
+  // best epoch is among them.
+  if (again.bestEpoch === 2) await assert.rejects(() => run(1), /best of the first 1 is gone/);
+  else assert.equal((await run(1)).bestEpoch, 1);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("trainingKey() ignores epochs and decoding keys but not what trains", () => {
+  const base = { ...SEQ2SEQ_DEFAULTS };
+  const key = (c: typeof base) => trainingKey("p5", "h", 0, c, ["direct", "sequential"]);
+  assert.equal(key({ ...base, epochs: 4, beams: 5, decode: "constrained" }), key(base));
+  assert.notEqual(key({ ...base, lr: 2e-3 }), key(base));
+  assert.notEqual(key({ ...base, patience: 1 }), key(base));
+  assert.notEqual(trainingKey("p5", "h", 0, base, ["direct"]), key(base));
 });

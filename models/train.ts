@@ -132,6 +132,16 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
   }
+  // A directory trained past `epochs` no longer holds the best of the first
+  // `epochs` epochs unless that best came early enough.
+  if (state.epoch > options.epochs && state.bestEpoch > options.epochs) {
+    throw new RangeError(
+      `${label}: ${dir} holds ${state.epoch} epochs with the best at epoch ${state.bestEpoch}, ` +
+        `so the best of the first ${options.epochs} is gone; ` +
+        `raise epochs or set another checkpointDir`,
+    );
+  }
+  if (dir && state.epoch === 0) progress.log(`${label}: checkpoints in ${dir}`);
   const resumedFrom = state.epoch;
   // Without a directory the best epoch's params are kept in memory.
   let bestParams: Map<string, Float32Array> | undefined;
