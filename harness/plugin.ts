@@ -118,7 +118,8 @@ export interface Plugin<C extends PluginConfig = PluginConfig> {
   /**
    * Config keys that make a result a different measurement of the same
    * plugin (e.g. `decode` of the generative plugins). When such a key
-   * differs from its default, the record's `variant` is `key=value`
+   * differs from the preset's value (or the default, without one), the
+   * record's `variant` is `key=value`
    * (joined by `, `) and tables show it as a row of its own.
    */
   readonly variantKeys?: readonly (keyof C & string)[];

@@ -141,7 +141,7 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
           schema: "elmbench-result/1",
           id,
           ...key,
-          ...joinVariants(options.variant, variantOf(plugin, config).variant),
+          ...joinVariants(options.variant, variantOf(plugin, config, options.preset).variant),
           preset: options.preset ?? null,
           data_spec: options.dataSpec ?? dataset.source,
           config,
@@ -196,10 +196,15 @@ function fitContext(
   };
 }
 
-/** The record's `variant` from the plugin's variant keys that differ from their defaults. */
-export function variantOf(plugin: Plugin, config: PluginConfig): { variant?: string } {
+/** The record's `variant`: the plugin's variant keys that differ from the preset's values. */
+export function variantOf(
+  plugin: Plugin,
+  config: PluginConfig,
+  preset?: Preset,
+): { variant?: string } {
+  const base = { ...plugin.defaults, ...(preset ? plugin.presets?.[preset] : {}) };
   const tags = (plugin.variantKeys ?? [])
-    .filter((k) => config[k] !== plugin.defaults[k])
+    .filter((k) => config[k] !== base[k])
     .map((k) => `${k}=${config[k]}`);
   return tags.length ? { variant: tags.join(", ") } : {};
 }

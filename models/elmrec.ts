@@ -309,7 +309,7 @@ export const elmrec = definePlugin({
     leakyFraction: "share of all interactions kept as edges with graphEdges=leaky",
     seqBeams: "beam width of sequential generation (ELMRec: 30)",
   },
-  variantKeys: ["decode", "graphEdges", "directWholeWord", "seqWholeWord", "rerank"],
+  variantKeys: ["epochs", "decode", "graphEdges", "directWholeWord", "seqWholeWord", "rerank"],
   requires: ["train-sequences", "train-graph", "item-ids", "prompts"],
   fit: fitElmrec,
 });

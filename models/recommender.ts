@@ -363,7 +363,7 @@ export function seq2seqPlugin(description: string, spec: Seq2SeqSpec): Plugin<Se
     defaults: SEQ2SEQ_DEFAULTS,
     presets: SEQ2SEQ_PRESETS,
     docs: SEQ2SEQ_DOCS,
-    variantKeys: ["decode"],
+    variantKeys: ["decode", "epochs"],
     requires: ["train-sequences", "item-ids", "prompts"],
     fit: (ctx, config) => fitSeq2Seq(ctx, config, spec),
   });

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { pop } from "../baselines/pop.ts";
 import { idleak } from "../baselines/idleak.ts";
 import { readPerUser, readResults } from "../harness/results.ts";
-import { runCells } from "../harness/runner.ts";
+import { runCells, variantOf } from "../harness/runner.ts";
 import { generateSynthetic } from "../harness/synthetic.ts";
 import { definePlugin } from "../harness/plugin.ts";
 
@@ -87,4 +87,24 @@ Deno.test("masking training items changes only the sequential full-ranking proto
   assert.ok(train.metrics["HR@10"] >= none.metrics["HR@10"]);
   const [direct] = await runCells(data, { ...base, task: "direct", mask: "train" });
   assert.equal(direct.mask, "none");
+});
+
+Deno.test("variantOf() tags variant keys that differ from the preset, not from the bare defaults", () => {
+  const plugin = definePlugin({
+    name: "v",
+    description: "variant keys",
+    tasks: ["direct"],
+    defaults: { epochs: 10, decode: "free" },
+    presets: { tiny: { epochs: 3 } },
+    variantKeys: ["epochs", "decode"],
+    requires: [],
+    fit: () => Promise.reject(new Error("not fitted")),
+  });
+  assert.deepEqual(variantOf(plugin, { epochs: 3, decode: "free" }, "tiny"), {});
+  assert.deepEqual(variantOf(plugin, { epochs: 3, decode: "free" }, "cpu"), {
+    variant: "epochs=3",
+  });
+  assert.deepEqual(variantOf(plugin, { epochs: 10, decode: "constrained" }), {
+    variant: "decode=constrained",
+  });
 });
