@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { createRng } from "../harness/rng.ts";
 import { silentProgress } from "../harness/progress.ts";
-import { buildSplitRaw } from "../harness/split.ts";
-import { generateSynthetic } from "../harness/synthetic.ts";
-import type { Split } from "../harness/types.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import { PromptEncoder } from "./batch.ts";
 import { readHfCheckpoint, writeStore } from "./checkpoint.ts";
@@ -13,6 +10,7 @@ import { Seq2SeqRecommender } from "./seq2seq.ts";
 import { T5_SIZES, t5Config } from "./t5_config.ts";
 import { builtinTokenizer } from "./tokenizer.ts";
 import { trainLoop } from "./train.ts";
+import { tinySplit } from "./test_split.ts";
 
 function tinyModel(
   nUsers: number,
@@ -79,11 +77,6 @@ Deno.test("cached decoding gives the hypotheses and scores of recomputing decodi
     }
   }
 });
-
-async function tinySplit(users = 40): Promise<Split> {
-  const data = await generateSynthetic({ users, items: 150 });
-  return { ...buildSplitRaw(data, { seed: 0 }), hash: "test" };
-}
 
 Deno.test("golden: the first five losses of the tiny preset with seed 0", async () => {
   const split = await tinySplit();
