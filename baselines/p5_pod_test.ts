@@ -47,7 +47,11 @@ for (const plugin of [p5, pod]) {
       decode: "constrained",
       trainUsers: "0",
     });
-    assert.equal(record.variant, "decode=constrained");
+    assert.equal(record.variant, "decode=constrained, epochs=6");
+    // Beams confined to the user's candidates fill every top-10 slot themselves.
+    assert.deepEqual(record.info.list_slots, {
+      test: { generated: 10 * record.n_users, padded: 0 },
+    });
     // Measured with seed 0: p5 0.175, pod 0.125, pop about 0.26 (chance 0.1).
     assert.ok(record.metrics["HR@10"] > 0.11, `HR@10 ${record.metrics["HR@10"]}`);
   });
@@ -66,5 +70,9 @@ Deno.test("an epoch draws one sample per training interaction (samplesPerUser 0,
     }, 4);
     const log = record.info.train_log as { samples: number }[];
     assert.equal(log[0].samples, expected, `samplesPerUser ${spu}`);
+    // Free decoding after one epoch: every slot of the 4 lists is generated or padded.
+    const slots = (record.info.list_slots as Record<string, { generated: number; padded: number }>)
+      .test;
+    assert.equal(slots.generated + slots.padded, 4 * 10);
   }
 });

@@ -256,14 +256,14 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
     // Propagate the final table once while the engine runs; scoring reuses it.
     if (Object.values(schemes).includes("graph")) tables?.propagated();
     if (tables) tables.propagator = LOCAL_PROPAGATOR;
-    const info = {
-      ...inner.info,
+    // Added to the backbone's own info object, which keeps counting list slots as lists are made.
+    const info = Object.assign(inner.info!, {
       ...hyper,
       graph_edges: config.graphEdges,
       graph_nnz: graph.offsets[graph.nRows],
       rerank: ctx.task === "sequential" && config.rerank,
       table_updates: { ...tables?.updateCounts },
-    };
+    });
     if (ctx.task !== "sequential" || !config.rerank) return { ...inner, info };
     return { ...inner, info, recommend: reranked(ctx, inner, hyper.rerankN) };
   } finally {

@@ -237,4 +237,8 @@ Deno.test("ELMRec's sequential lists hold K items and never a history item (rera
   });
   assert.equal(scorer.info!.rerankN, 10);
   assert.equal(scorer.info!.rerank, true);
+  // The backbone's counts reach ELMRec's info: K + N = 20 slots per user before reranking.
+  const slots = (scorer.info!.list_slots as Record<string, { generated: number; padded: number }>)
+    .test;
+  assert.equal(slots.generated + slots.padded, 32 * 20);
 });

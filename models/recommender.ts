@@ -299,6 +299,7 @@ export async function fitSeq2Seq(
       )
     );
     const out: Int32Array[] = [];
+    let generated = 0, padded = 0;
     for (let start = 0; start < samples.length; start += config.evalBatch) {
       const batch = samples.slice(start, start + config.evalBatch);
       const userTries = task === "direct"
@@ -320,6 +321,8 @@ export async function fitSeq2Seq(
           const item = prompts.parse(h.tokens);
           if (item && (!pool || pool.has(item)) && !items.includes(item)) items.push(item);
         }
+        generated += Math.min(items.length, request.k);
+        padded += Math.max(0, request.k - items.length);
         if (config.padLists) {
           const rng = ctx.rng.fork(`pad:${stage}:${s.user}`);
           const pick = pool ? [...pool] : null;
@@ -331,23 +334,35 @@ export async function fitSeq2Seq(
         out.push(Int32Array.from(items));
       });
     }
+    // Replaced, not mutated: a record keeps the counts of the stage it scored.
+    const before =
+      (info.list_slots as Record<string, { generated: number; padded: number }>)[stage];
+    info.list_slots = {
+      ...info.list_slots as object,
+      [stage]: {
+        generated: generated + (before?.generated ?? 0),
+        padded: padded + (before?.padded ?? 0),
+      },
+    };
     return out;
   };
-  return {
-    recommend,
-    info: {
-      best_epoch: result.bestEpoch,
-      epochs_run: result.epochsRun,
-      best_valid_loss: result.bestValidLoss,
-      resumed_from: result.resumedFrom,
-      enc_len: model.encLen,
-      dec_len: model.decLen,
-      vocab: cfg.vocabSize,
-      decode: config.decode,
-      loss_ignores_pad: config.ignorePad,
-      train_log: result.log,
-    },
+  // Of the top-k slots of each stage's lists, how many beam search filled and
+  // how many `padLists` filled: free decoding that rarely names a candidate
+  // scores near chance on the direct task, and this says so.
+  const info: Record<string, unknown> = {
+    best_epoch: result.bestEpoch,
+    epochs_run: result.epochsRun,
+    best_valid_loss: result.bestValidLoss,
+    resumed_from: result.resumedFrom,
+    enc_len: model.encLen,
+    dec_len: model.decLen,
+    vocab: cfg.vocabSize,
+    decode: config.decode,
+    loss_ignores_pad: config.ignorePad,
+    list_slots: {},
+    train_log: result.log,
   };
+  return { recommend, info };
 }
 
 /**
