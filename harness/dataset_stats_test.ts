@@ -93,7 +93,6 @@ for (const want of REAL) {
       strictEqual(stats.interactions, want.interactions);
       strictEqual(stats.hasNegatives, want.negatives);
       ok(stats.minLength >= 5);
-      ok(ms < 2000, `reading ${want.name} took ${ms.toFixed(0)} ms`);
       const published = await publishedHashes();
       const seqFile = `${want.name}/sequential.txt`;
       strictEqual(await sha256File(`${dataDir}/${seqFile}`), published.get(seqFile));
