@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { historyAt } from "../harness/evaluate.ts";
 import type { FitContext, PluginConfig, Scorer } from "../harness/plugin.ts";
-import { silentProgress } from "../harness/progress.ts";
 import { resolveConfig } from "../harness/registry.ts";
 import { createRng } from "../harness/rng.ts";
 import { row, type Split } from "../harness/types.ts";
@@ -16,7 +15,7 @@ import { elmrec, rerank, resolveDatasetDefaults } from "./elmrec.ts";
 import { elmrecGraph, ElmrecTables, GRAPH_TABLE, graphGradient } from "./elmrec_embeddings.ts";
 import { fitSeq2Seq } from "./recommender.ts";
 
-import { tinySplit } from "./test_split.ts";
+import { testContext, tinySplit } from "./test_split.ts";
 
 Deno.test("rerank() never returns a history item and returns K items", () => {
   const rng = createRng(7);
@@ -79,17 +78,7 @@ async function trainLog(
   config: PluginConfig,
   split: Split,
 ) {
-  const ctx: FitContext = {
-    split,
-    task: "direct",
-    seed: 0,
-    rng: createRng(0).fork("shared"),
-    device: "cpu",
-    threads: 2,
-    progress: silentProgress,
-    history: (u, stage) => historyAt(split, u, stage),
-    validate: () => Promise.resolve({}),
-  };
+  const ctx = testContext(split, "direct", createRng(0).fork("shared"));
   const scorer = await fit(ctx, config as never);
   return (scorer.info!.train_log as { train: Record<string, number>; valid: number }[]);
 }
@@ -209,17 +198,7 @@ Deno.test("backward() updates E0 by AdamW and the next forward propagates the ne
 
 Deno.test("ELMRec's sequential lists hold K items and never a history item (reranking end to end)", async () => {
   const split = await tinySplit();
-  const ctx: FitContext = {
-    split,
-    task: "sequential",
-    seed: 0,
-    rng: createRng(0).fork("rerank"),
-    device: "cpu",
-    threads: 2,
-    progress: silentProgress,
-    history: (u, stage) => historyAt(split, u, stage),
-    validate: () => Promise.resolve({}),
-  };
+  const ctx = testContext(split, "sequential", createRng(0).fork("rerank"));
   const config = resolveConfig(elmrec, "tiny", [
     ...overrides,
     ...[["epochs", "1"], ["trainTasks", "task"], ["seqBeams", "12"]].map(([key, raw]) => ({
