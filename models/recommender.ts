@@ -284,6 +284,7 @@ export async function fitSeq2Seq(
     }
     return t;
   };
+  const slots: Record<string, { generated: number; padded: number }> = {};
   const recommend: Scorer["recommend"] = async (request) => {
     const task: Task = request.candidates ? "direct" : "sequential";
     const stage: Stage = request.stage;
@@ -334,16 +335,10 @@ export async function fitSeq2Seq(
         out.push(Int32Array.from(items));
       });
     }
-    // Replaced, not mutated: a record keeps the counts of the stage it scored.
-    const before =
-      (info.list_slots as Record<string, { generated: number; padded: number }>)[stage];
-    info.list_slots = {
-      ...info.list_slots as object,
-      [stage]: {
-        generated: generated + (before?.generated ?? 0),
-        padded: padded + (before?.padded ?? 0),
-      },
-    };
+    const sum = slots[stage] ?? { generated: 0, padded: 0 };
+    slots[stage] = { generated: sum.generated + generated, padded: sum.padded + padded };
+    // A fresh copy each time: a record keeps the counts as they were when it was made.
+    info.list_slots = structuredClone(slots);
     return out;
   };
   // Of the top-k slots of each stage's lists, how many beam search filled and
