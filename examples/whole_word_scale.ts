@@ -18,8 +18,8 @@ import { parseArgs } from "node:util";
 import { loadData } from "../harness/data_source.ts";
 import { loadSplit } from "../harness/split.ts";
 import { createRng } from "../harness/rng.ts";
-import { normalizedAdjacency } from "../kernels/adjacency.ts";
 import { propagateMean } from "../kernels/spmm.ts";
+import { elmrecGraph } from "../models/elmrec_embeddings.ts";
 
 /** RMS per dimension of rows `from` to `to` (exclusive) of a `d`-column table. */
 export function rowsRms(x: Float32Array, d: number, from: number, to: number): number {
@@ -36,15 +36,25 @@ if (import.meta.main) {
       alpha: { type: "string", default: "9" },
       layers: { type: "string", default: "4" },
       dim: { type: "string", default: "64" },
+      edges: { type: "string", default: "train" },
     },
   });
-  const [sigma, alpha, maxLayers, d] = ["sigma", "alpha", "layers", "dim"].map((k) =>
-    Number(values[k as keyof typeof values])
-  );
+  const [sigma, alpha, maxLayers, d] = (["sigma", "alpha", "layers", "dim"] as const).map((k) => {
+    const v = Number(values[k]);
+    if (!Number.isFinite(v)) {
+      throw new RangeError(`Expected --${k} to be a number but found "${values[k]}"`);
+    }
+    return v;
+  });
+  const edges = values.edges;
+  if (edges !== "train" && edges !== "leaky") {
+    throw new RangeError(`Expected --edges train or leaky but found "${edges}"`);
+  }
   const split = await loadSplit(await loadData(values.data as string));
-  const graph = normalizedAdjacency(split.nUsers, split.nItems, split.train);
-  const n = split.nUsers + split.nItems + 1;
   const rng = createRng(0);
+  // The graph ELMRec itself builds (the training split, or the release's leaky 80%).
+  const graph = elmrecGraph(split, edges, rng.fork("graph"));
+  const n = split.nUsers + split.nItems + 1;
   const x0 = Float32Array.from({ length: n * d }, () => rng.normal());
   console.log(
     `| L | users, sigma 1 | items, sigma 1 | users x ${sigma * alpha} | items x ${sigma * alpha} |`,
