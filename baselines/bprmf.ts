@@ -73,8 +73,17 @@ function xavierNormalStd(count: number, d: number): number {
   return Math.sqrt(2 / (count + 1 + d));
 }
 
-async function scorerOf(store: ParamStore, split: Split, d: number, threads: number) {
-  const es = await createEmbeddingScorer(store.get(ITEMS)!.data, { dim: d, threads });
+async function scorerOf(
+  store: ParamStore,
+  split: Split,
+  d: number,
+  rt: Pick<FitContext, "threads" | "device">,
+) {
+  const es = await createEmbeddingScorer(store.get(ITEMS)!.data, {
+    dim: d,
+    threads: rt.threads,
+    device: rt.device,
+  });
   const scorer = vectorScorer(
     es,
     ({ userRows }) => gatherRows(store.get(USERS)!.data, userRows, d),
@@ -130,8 +139,9 @@ export const bprmf = definePlugin({
     const step = await compileTrainStep(loss, store, {
       optimizer: adam({ lr: config.lr }),
       intraOpThreads: ctx.threads,
+      device: ctx.device,
     });
-    const view = await scorerOf(store, split, d, ctx.threads);
+    const view = await scorerOf(store, split, d, ctx);
     const result = await fitPairwise(ctx, {
       label: "bprmf",
       batchSize: b,
@@ -167,7 +177,7 @@ export const bprmf = definePlugin({
       "n_users",
       "n_items",
     ]);
-    const view = await scorerOf(store, split, config.dim, ctx.threads);
+    const view = await scorerOf(store, split, config.dim, ctx);
     return { ...view.scorer, info: { loaded_from: dir }, save: (dir) => view.save(dir, config) };
   },
 });

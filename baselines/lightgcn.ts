@@ -43,6 +43,7 @@ import {
   type SparseEngine,
 } from "../kernels/spmm.ts";
 import { compileTrainStep, compileUpdate } from "../kernels/step.ts";
+import type { Device } from "../kernels/runtime.ts";
 
 /** Typed defaults: the LightGCN paper's settings (= RecBole's reference run). */
 export const LIGHTGCN_DEFAULTS = {
@@ -113,6 +114,8 @@ export interface LightGcnTrainerOptions {
   regPow: boolean;
   /** ONNX Runtime intra-op threads. @default 1 */
   threads?: number;
+  /** Execution provider of the dense step and update. @default "cpu" */
+  device?: Device;
   /** Sparse products; the calling thread's kernels when absent. */
   engine?: SparseEngine;
   /** When given, milliseconds per phase are added to it (profiling). */
@@ -144,7 +147,7 @@ export async function createLightGcnTrainer(
   const ego = options.reg === 0 ? undefined : rowsOf("e");
   const weights = g.input("weights", "float32", [b]);
   const loss = lightgcnLoss(p, ego, weights, { reg: options.reg, regPow: options.regPow });
-  const threads = { intraOpThreads: options.threads ?? 1 };
+  const threads = { intraOpThreads: options.threads ?? 1, device: options.device };
   const wrt = [...PARTS.map((k) => p[k]), ...(ego ? PARTS.map((k) => ego[k]) : [])];
   const step = await compileTrainStep(loss, store, { ...threads, params: [], wrt });
   const update = await compileUpdate([EMBEDDING], store, {
@@ -255,12 +258,17 @@ function initEmbeddings(ctx: FitContext, d: number): Float32Array {
 }
 
 /** A scorer over final embeddings `p` (`nodes x d`). */
-async function scorerOver(split: Split, p: Float32Array, d: number, threads: number) {
+async function scorerOver(
+  split: Split,
+  p: Float32Array,
+  d: number,
+  rt: Pick<FitContext, "threads" | "device">,
+) {
   const { nUsers, nItems } = split;
   // Item i is node nUsers + i, so the rows from node nUsers on form the
   // item table with item 0 = the last user's row (column 0 is ignored).
   const items = p.subarray(nUsers * d, (nUsers + nItems + 1) * d);
-  const es = await createEmbeddingScorer(items, { dim: d, threads });
+  const es = await createEmbeddingScorer(items, { dim: d, threads: rt.threads, device: rt.device });
   let table = p;
   const scorer = vectorScorer(es, ({ userRows }) => gatherRows(table, userRows, d, 1));
   return {
@@ -325,6 +333,7 @@ export const lightgcn = definePlugin({
         reg: config.reg,
         regPow: config.reg_pow,
         threads: ctx.threads,
+        device: ctx.device,
         engine,
       });
       const nodes = {
@@ -332,7 +341,7 @@ export const lightgcn = definePlugin({
         pos: new Int32Array(config.batch_size),
         neg: new Int32Array(config.batch_size),
       };
-      const view = await scorerOver(split, trainer.propagate(), d, ctx.threads);
+      const view = await scorerOver(split, trainer.propagate(), d, ctx);
       const result = await fitPairwise(ctx, {
         label: "lightgcn",
         batchSize: config.batch_size,
@@ -372,7 +381,7 @@ export const lightgcn = definePlugin({
     ]);
     const a = trainGraph(split);
     const p = propagateMean(a, store.get(EMBEDDING)!.data, { layers: config.layers });
-    const view = await scorerOver(split, p, config.dim, ctx.threads);
+    const view = await scorerOver(split, p, config.dim, ctx);
     return withSave(view.scorer, store, config, split, { loaded_from: dir });
   },
 });

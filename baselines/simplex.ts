@@ -69,11 +69,15 @@ async function simplexScorer(ctx: FitContext, store: ParamStore, config: Simplex
     mask: g.input("mask", "float32", [SCORE_BLOCK, h]),
   };
   const tower = userTower(inputs, { ...towerSizes(split, config), dropout: 0 });
-  const infer = await compileInference({ v: tower.v }, store, { intraOpThreads: ctx.threads });
+  const infer = await compileInference({ v: tower.v }, store, {
+    intraOpThreads: ctx.threads,
+    device: ctx.device,
+  });
   const es = await createEmbeddingScorer(store.get(ITEMS)!.data, {
     dim: d,
     similarity: "cosine",
     threads: ctx.threads,
+    device: ctx.device,
   });
   const users = new Int32Array(SCORE_BLOCK);
   const history = new Int32Array(SCORE_BLOCK * h);
@@ -180,6 +184,7 @@ export const simplex = definePlugin({
       reg: config.reg,
       regPow: config.reg_pow,
       threads: ctx.threads,
+      device: ctx.device,
       rng: ctx.rng.fork("dropout"),
     });
     // Each user's recent training items, computed once; batches copy rows.

@@ -16,6 +16,7 @@ import { adam } from "../kernels/optim.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import { cclLoss, type CclOptions, embLoss } from "../kernels/rec_losses.ts";
 import { compileTrainStep, compileUpdate } from "../kernels/step.ts";
+import type { Device } from "../kernels/runtime.ts";
 
 /** Param names, as RecBole names them. */
 export const USERS = "user_emb.weight";
@@ -130,6 +131,8 @@ export interface SimplexTrainerOptions extends TowerOptions, SimplexLossOptions 
   lr: number;
   /** ONNX Runtime intra-op threads. @default 1 */
   threads?: number;
+  /** Execution provider of the step and update. @default "cpu" */
+  device?: Device;
   /** Draws the dropout masks. */
   rng?: Rng;
 }
@@ -170,7 +173,7 @@ export async function createSimplexTrainer(
   };
   const loss = simplexRowLoss(rows, g.input("weights", "float32", [b]), options, options);
   const wrt = [rows.ue, rows.pe, rows.ne, rows.hmean, ...(rows.hsq ? [rows.hsq] : [])];
-  const threads = { intraOpThreads: options.threads ?? 1 };
+  const threads = { intraOpThreads: options.threads ?? 1, device: options.device };
   const optimizer = adam({ lr: options.lr });
   const step = await compileTrainStep(loss, store, {
     ...threads,

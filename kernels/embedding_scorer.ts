@@ -10,6 +10,7 @@
 import type { CandidateRequest, ScoreRequest } from "../harness/plugin.ts";
 import { Graph } from "./graph.ts";
 import { ParamStore } from "./param_store.ts";
+import type { Device } from "./runtime.ts";
 import { compileInference, type Inference } from "./step.ts";
 
 /** How a user vector and an item vector are compared. */
@@ -25,6 +26,8 @@ export interface EmbeddingScorerOptions {
   blockSize?: number;
   /** ONNX Runtime intra-op threads. @default 2 */
   threads?: number;
+  /** Execution provider. @default "cpu" */
+  device?: Device;
 }
 
 /** Scores user vectors (`n x d`, row-major) against the current item table. */
@@ -107,7 +110,7 @@ export async function createEmbeddingScorer(
   const infer: Inference = await compileInference(
     { scores: g.matMul(u, itemsT) },
     new ParamStore(),
-    { intraOpThreads: options.threads ?? 2 },
+    { intraOpThreads: options.threads ?? 2, device: options.device },
   );
   const table = new Float32Array(width * d);
   const transposed = new Float32Array(d * width);

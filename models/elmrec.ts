@@ -230,6 +230,7 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
           lr: config.lr,
           weightDecay: config.weightDecay,
           threads: ctx.threads,
+          device: ctx.device,
         });
         t.propagator = propagator;
         // The incremental table is drawn exactly as the backbone draws its

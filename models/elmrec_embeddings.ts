@@ -26,6 +26,7 @@ import { type CsrMatrix, normalizedAdjacency } from "../kernels/adjacency.ts";
 import { normal } from "../kernels/init.ts";
 import { adamw } from "../kernels/optim.ts";
 import type { ParamStore } from "../kernels/param_store.ts";
+import type { Device } from "../kernels/runtime.ts";
 import { propagateMean, propagateMeanBackward } from "../kernels/spmm.ts";
 import { compileUpdate, type Update } from "../kernels/step.ts";
 
@@ -189,6 +190,8 @@ export interface ElmrecTablesOptions {
   readonly lr: number;
   readonly weightDecay: number;
   readonly threads: number;
+  /** Execution provider of the table updates. @default "cpu" */
+  readonly device?: Device;
 }
 
 /** ELMRec's two tables over a {@linkcode ParamStore}: feeds forward, gradients back. */
@@ -262,10 +265,11 @@ export class ElmrecTables {
       : scatterRows(dExtra, index, alpha[task], wholeWordRows, d);
     let update = this.#updates.get(name);
     if (!update) {
-      const { lr, weightDecay, threads } = this.options;
+      const { lr, weightDecay, threads, device } = this.options;
       update = await compileUpdate([name], this.store, {
         optimizer: adamw({ lr, weightDecay }),
         intraOpThreads: threads,
+        device,
       });
       this.#updates.set(name, update);
     }

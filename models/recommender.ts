@@ -220,6 +220,7 @@ export async function fitSeq2Seq(
     lr: config.lr,
     weightDecay: config.weightDecay,
     threads: ctx.threads,
+    device: ctx.device,
     rng: ctx.rng.fork("dropout"),
     hooks: spec.hooks?.({ cfg, store, prompts }),
   });

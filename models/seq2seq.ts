@@ -18,7 +18,7 @@ import type { Task } from "../harness/types.ts";
 import { Graph } from "../kernels/graph.ts";
 import { adamw } from "../kernels/optim.ts";
 import type { ParamStore } from "../kernels/param_store.ts";
-import type { HostTensor } from "../kernels/runtime.ts";
+import type { Device, HostTensor, RuntimeOptions } from "../kernels/runtime.ts";
 import {
   compileInference,
   compileTrainStep,
@@ -60,6 +60,8 @@ export interface Seq2SeqOptions {
   readonly lr: number;
   readonly weightDecay: number;
   readonly threads: number;
+  /** Execution provider of every session. @default "cpu" */
+  readonly device?: Device;
   /** Draws dropout masks. */
   readonly rng: Rng;
   readonly hooks?: FeedHooks;
@@ -105,6 +107,10 @@ export class Seq2SeqRecommender {
     const p = options.prompts;
     this.encLen = { direct: p.encoderLength("direct"), sequential: p.encoderLength("sequential") };
     this.decLen = p.decoderLength();
+  }
+
+  get #runtime(): RuntimeOptions {
+    return { device: this.options.device ?? "cpu", intraOpThreads: this.options.threads };
   }
 
   #promptFeeds(task: Task): Feeds {
@@ -155,7 +161,7 @@ export class Seq2SeqRecommender {
         }),
         rng: this.options.rng,
         wrt: hooks?.wrt?.filter((n) => g.byName(n)),
-        intraOpThreads: this.options.threads,
+        ...this.#runtime,
       });
     }
     const batch = this.encode(task, samples);
@@ -172,9 +178,7 @@ export class Seq2SeqRecommender {
       const g = new Graph();
       const loss = t5Loss(g, cfg, this.#shape(task), { training: false, extras });
       store.init(g, this.options.rng.fork("init"));
-      parts.loss = await compileInference({ loss }, store, {
-        intraOpThreads: this.options.threads,
-      });
+      parts.loss = await compileInference({ loss }, store, this.#runtime);
     }
     const out = await parts.loss.run(this.#feeds(task, this.encode(task, samples), false));
     return Number(out.loss.data[0]);
@@ -192,9 +196,7 @@ export class Seq2SeqRecommender {
         extras,
       );
       store.init(g, this.options.rng.fork("init"));
-      parts.encoder = await compileInference(outputs, store, {
-        intraOpThreads: this.options.threads,
-      });
+      parts.encoder = await compileInference(outputs, store, this.#runtime);
     }
     return parts.encoder;
   }
@@ -212,7 +214,7 @@ export class Seq2SeqRecommender {
         ? cachedDecoderStep(g, cfg, shape)
         : { logp: decoderStep(g, cfg, shape) };
       store.init(g, this.options.rng.fork("init"));
-      step = await compileInference(outputs, store, { intraOpThreads: this.options.threads });
+      step = await compileInference(outputs, store, this.#runtime);
       parts.steps.set(key, step);
     }
     return step;
