@@ -24,6 +24,10 @@ export interface Machine {
   readonly cpu_model: string;
   readonly memory_gib: number;
   readonly hostname: string;
+  /** The execution provider the cell ran on (absent in records before it was kept). */
+  readonly device?: string;
+  /** ONNX Runtime intra-op threads of the cell. */
+  readonly threads?: number;
 }
 
 /** The package version of elmbench itself. */

@@ -23,6 +23,7 @@ Deno.test("runCells() appends one record per cell with provenance, and a rerun s
       stages: ["test", "valid"] as const,
       resultsPath,
       cacheDir: `${dir}/cache`,
+      threads: 1,
     };
     const first = await runCells(data, options);
     assert.equal(first.length, 8);
@@ -35,6 +36,8 @@ Deno.test("runCells() appends one record per cell with provenance, and a rerun s
     assert.equal(r.versions.onnxruntime_node, "1.30.0");
     assert.ok(r.versions.deno.length > 0);
     assert.ok(r.machine.cpus >= 1);
+    assert.equal(r.machine.device, "cpu");
+    assert.equal(r.machine.threads, 1);
     assert.ok("fit" in r.timings_s && "evaluate" in r.timings_s);
     const perUser = await readPerUser(resultsPath, r);
     assert.equal(perUser.users.length, 120);

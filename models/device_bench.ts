@@ -1,0 +1,153 @@
+/**
+ * The device benchmark (`deno task bench:device`): the same work on the CPU
+ * provider and on another one (`--device webgpu|cuda`), in one invocation,
+ * so the ratios compare like with like: ORT's MatMul ceiling, a t5-small
+ * encoder block train step, the fixed cost of a step call, and a whole T5
+ * train step (forward, backward, AdamW) of a recommender at a preset's size
+ * on Beauty-sized ids, for each task. The first loss of each T5 step is
+ * printed for both providers: the same init and batch must give the same
+ * loss up to float rounding.
+ *
+ * ```
+ * deno task bench:device [--device webgpu|cuda] [--threads N] [--size tiny|cpu|paper]
+ *                        [--iters N] [--json]
+ * ```
+ *
+ * Speed-ups are cpu time / device time (above 1: the device is faster).
+ * Progress goes to stderr; `--json` prints one JSON object on stdout.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { createRng } from "../harness/rng.ts";
+import type { Task } from "../harness/types.ts";
+import { benchBlockStep, benchMatMul, benchStepOverhead } from "../kernels/bench_block.ts";
+import { ParamStore } from "../kernels/param_store.ts";
+import type { Device } from "../kernels/runtime.ts";
+import { PromptEncoder } from "./batch.ts";
+import { type Sample, templateWords } from "./prompts.ts";
+import { Seq2SeqRecommender } from "./seq2seq.ts";
+import { T5_SIZES, t5Config } from "./t5_config.ts";
+import { builtinTokenizer } from "./tokenizer.ts";
+
+const USAGE =
+  "Usage: device_bench.ts [--device webgpu|cuda] [--threads N] [--size tiny|cpu|paper] " +
+  "[--iters N] [--json]";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    device: { type: "string", default: "webgpu" },
+    threads: { type: "string", default: "2" },
+    size: { type: "string", default: "paper" },
+    iters: { type: "string", default: "5" },
+    json: { type: "boolean", default: false },
+  },
+});
+const positive = (flag: string, v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`Expected --${flag} to be a positive integer but found "${v}". ${USAGE}`);
+  }
+  return n;
+};
+const device = values.device as Device;
+if (!["webgpu", "cuda"].includes(device)) {
+  throw new TypeError(`Expected --device webgpu or cuda but found "${device}". ${USAGE}`);
+}
+const size = values.size as keyof typeof T5_SIZES;
+if (!(size in T5_SIZES)) {
+  throw new TypeError(`Expected --size tiny, cpu or paper but found "${size}". ${USAGE}`);
+}
+const threads = positive("threads", values.threads as string);
+const iters = positive("iters", values.iters as string);
+
+const log = (msg: string) => console.error(`[bench:device] ${msg}`);
+const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+const out: Record<string, number | string> = { device, size, threads };
+let peakRss = 0;
+const sampleRss = () => peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+// Beauty's sizes: the id words and prompt lengths of the real runs.
+const nUsers = 22_363, nItems = 12_101, batchSize = 64;
+const tokenizer = builtinTokenizer(templateWords());
+const prompts = new PromptEncoder(tokenizer, nUsers, nItems);
+
+function batchOf(task: Task, seed: number): Sample[] {
+  const rng = createRng(seed);
+  return Array.from({ length: batchSize }, () => ({
+    task,
+    user: rng.int(nUsers),
+    items: Int32Array.from({ length: task === "direct" ? 100 : 20 }, () => 1 + rng.int(nItems)),
+    target: 1 + rng.int(nItems),
+    template: 0,
+  }));
+}
+
+/** Median ms of a T5 train step of `task`, and the loss of its first call. */
+async function t5Step(on: Device, task: Task): Promise<{ ms: number; firstLoss: number }> {
+  const model = new Seq2SeqRecommender({
+    cfg: t5Config(T5_SIZES[size], tokenizer.vocabSize),
+    store: new ParamStore(),
+    prompts,
+    extras: { wholeWordRows: 512 },
+    batchSize,
+    evalBatch: 8,
+    lr: 1e-3,
+    weightDecay: 0.01,
+    threads,
+    device: on,
+    rng: createRng(0),
+  });
+  const batch = batchOf(task, 1);
+  const firstLoss = await model.trainStep(task, batch);
+  const ms: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    await model.trainStep(task, batch);
+    ms.push(performance.now() - t0);
+    sampleRss();
+  }
+  return { ms: median(ms), firstLoss };
+}
+
+async function both(name: string, run: (on: Device) => Promise<number>): Promise<void> {
+  const cpu = await run("cpu");
+  const dev = await run(device);
+  out[`${name}_cpu`] = round(cpu);
+  out[`${name}_${device}`] = round(dev);
+  out[`${name}_speedup`] = round(cpu / dev);
+  log(`${name}: cpu ${round(cpu)}, ${device} ${round(dev)}, speed-up ${round(cpu / dev)}x`);
+  sampleRss();
+}
+
+await both(
+  "matmul2048_ms",
+  async (on) => (await benchMatMul({ device: on, intraOpThreads: threads, iters })).medianMs,
+);
+await both(
+  "block_step_ms",
+  async (on) => (await benchBlockStep({ device: on, intraOpThreads: threads, iters })).medianMs,
+);
+await both("step_overhead_us", (on) => benchStepOverhead({ device: on, intraOpThreads: threads }));
+for (const task of ["direct", "sequential"] as const) {
+  let first: Record<string, number> = {};
+  await both(`t5_${size}_${task}_step_ms`, async (on) => {
+    const r = await t5Step(on, task);
+    first = { ...first, [on]: r.firstLoss };
+    return r.ms;
+  });
+  out[`t5_${size}_${task}_first_loss_cpu`] = first.cpu;
+  out[`t5_${size}_${task}_first_loss_${device}`] = first[device];
+  log(`${task} first loss: cpu ${first.cpu}, ${device} ${first[device]}`);
+}
+out.peak_rss_mb = round(peakRss / 2 ** 20, 0);
+log(`peak RSS ${out.peak_rss_mb} MB`);
+if (values.json) console.log(JSON.stringify(out));
+else console.table(out);
