@@ -43,6 +43,19 @@ export interface EmbedPlotOptions {
   readonly seed: number;
 }
 
+/**
+ * How much a panel's vectors follow the graph's communities, in the full
+ * `d` dimensions rather than the 2-D picture: the share of each drawn
+ * node's `k` nearest drawn neighbours (cosine) in its own Louvain
+ * community, against the share a random neighbour would give.
+ */
+export interface CommunityAgreement {
+  readonly panel: string;
+  readonly k: number;
+  readonly agreement: number;
+  readonly chance: number;
+}
+
 /** One drawn point. */
 export interface EmbedPoint {
   readonly x: number;
@@ -83,8 +96,79 @@ function layout(rows: number[][], rng: Rng): number[][] {
   return umap.fit(rows);
 }
 
+/**
+ * Mean share of each row's `k` nearest other rows (cosine similarity) that
+ * carry its label, over rows with a label (>= 0), and the share that `k`
+ * rows drawn at random from the others would give.
+ *
+ * @example
+ * ```ts
+ * import { neighbourAgreement } from "./elmrec_embed_plot.ts";
+ * const rows = new Float32Array([1, 0, 1, 0.1, 0, 1, 0.1, 1]); // two pairs
+ * neighbourAgreement(rows, 2, Int32Array.from([0, 0, 1, 1]), 1); // { agreement: 1, chance: 1/3 }
+ * ```
+ */
+export function neighbourAgreement(
+  rows: Float32Array,
+  d: number,
+  labels: Int32Array,
+  k: number,
+): { agreement: number; chance: number } {
+  const n = labels.length;
+  if (rows.length !== n * d) {
+    throw new RangeError(`Expected ${n} rows of ${d} values but found ${rows.length} values`);
+  }
+  if (!Number.isInteger(k) || k < 1 || k >= n) {
+    throw new RangeError(`Expected k in 1..${n - 1} but found ${k}`);
+  }
+  const unit = new Float32Array(rows.length);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += rows[i * d + j] ** 2;
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let j = 0; j < d; j++) unit[i * d + j] = rows[i * d + j] * inv;
+  }
+  const count = new Map<number, number>();
+  for (const l of labels) if (l >= 0) count.set(l, (count.get(l) ?? 0) + 1);
+  let agree = 0, chance = 0, labelled = 0;
+  // The k best so far, best first; ties keep the lower index (deterministic).
+  const bestSim = new Float64Array(k), bestRow = new Int32Array(k);
+  for (let i = 0; i < n; i++) {
+    if (labels[i] < 0) continue;
+    bestSim.fill(-Infinity);
+    bestRow.fill(-1);
+    for (let m = 0; m < n; m++) {
+      if (m === i) continue;
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += unit[i * d + j] * unit[m * d + j];
+      if (dot <= bestSim[k - 1]) continue;
+      let r = k - 1;
+      for (; r > 0 && bestSim[r - 1] < dot; r--) {
+        bestSim[r] = bestSim[r - 1];
+        bestRow[r] = bestRow[r - 1];
+      }
+      bestSim[r] = dot;
+      bestRow[r] = m;
+    }
+    let same = 0;
+    for (let r = 0; r < k; r++) if (labels[bestRow[r]] === labels[i]) same++;
+    agree += same / k;
+    chance += (count.get(labels[i])! - 1) / (n - 1);
+    labelled++;
+  }
+  return { agreement: agree / labelled, chance: chance / labelled };
+}
+
 /** The points of the two panels (after 1 and after L rounds). */
 export function embedPoints(split: Split, options: EmbedPlotOptions): EmbedPoint[] {
+  return embedPanels(split, options).points;
+}
+
+/** The points of the two panels and each panel's {@linkcode CommunityAgreement}. */
+export function embedPanels(
+  split: Split,
+  options: EmbedPlotOptions,
+): { points: EmbedPoint[]; agreement: CommunityAgreement[] } {
   const rng = createRng(options.seed);
   const a = elmrecGraph(split, "train", rng);
   const d = options.dim;
@@ -108,13 +192,21 @@ export function embedPoints(split: Split, options: EmbedPlotOptions): EmbedPoint
     ? nodes
     : rng.fork("sample").shuffle(nodes).slice(0, max).sort((p, q) => p - q);
   const points: EmbedPoint[] = [];
-  for (const layers of [1, options.layers]) {
-    const p = propagateMean(a, e0, { layers });
+  const agreement: CommunityAgreement[] = [];
+  const labels = Int32Array.from(drawn, (n) => community.get(n) ?? -1);
+  const k = Math.min(10, drawn.length - 1);
+  for (const layers of [0, 1, options.layers]) {
+    const p = layers === 0 ? e0 : propagateMean(a, e0, { layers });
+    const panel = `after ${layers} round${layers === 1 ? "" : "s"}`;
+    const vectors = new Float32Array(drawn.length * d);
+    drawn.forEach((n, i) => vectors.set(p.subarray(n * d, (n + 1) * d), i * d));
+    agreement.push({ panel, k, ...neighbourAgreement(vectors, d, labels, k) });
+    // E0 itself is measured, not drawn: it is where the rounds start.
+    if (layers === 0) continue;
     const coords = layout(
-      drawn.map((n) => Array.from(p.subarray(n * d, (n + 1) * d))),
+      drawn.map((_, i) => Array.from(vectors.subarray(i * d, (i + 1) * d))),
       rng.fork(`umap${layers}`),
     );
-    const panel = `after ${layers} round${layers === 1 ? "" : "s"}`;
     drawn.forEach((node, k) =>
       points.push({
         x: coords[k][0],
@@ -125,7 +217,7 @@ export function embedPoints(split: Split, options: EmbedPlotOptions): EmbedPoint
       })
     );
   }
-  return points;
+  return { points, agreement };
 }
 
 /** The two-panel scatter plot (Vega-Lite). */
@@ -192,7 +284,7 @@ export async function embedPlotCommand(args: string[]): Promise<FigurePaths | un
     dim = entry.shape[1];
   }
   const layers = num("layers", defaults.layers);
-  const points = embedPoints(split, {
+  const { points, agreement } = embedPanels(split, {
     layers,
     sigma: num("sigma", defaults.sigma),
     dim,
@@ -208,6 +300,12 @@ export async function embedPlotCommand(args: string[]): Promise<FigurePaths | un
     `${out}/embed-plot`,
   );
   console.log(`${points.length / 2} users and items per panel, L = ${layers}`);
+  for (const a of agreement) {
+    console.log(
+      `${a.panel}: ${(100 * a.agreement).toFixed(1)}% of the ${a.k} nearest neighbours share ` +
+        `the node's community (chance ${(100 * a.chance).toFixed(1)}%)`,
+    );
+  }
   console.log(`figure: ${paths.svg}\nfigure: ${paths.png}\nspec: ${paths.spec}`);
   return paths;
 }
