@@ -35,37 +35,63 @@ const USAGE =
   "Usage: device_bench.ts [--device webgpu|cuda] [--threads N] [--size tiny|cpu|paper] " +
   "[--iters N] [--json]";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    device: { type: "string", default: "webgpu" },
-    threads: { type: "string", default: "2" },
-    size: { type: "string", default: "paper" },
-    iters: { type: "string", default: "5" },
-    json: { type: "boolean", default: false },
-  },
-});
-const positive = (flag: string, v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Expected --${flag} to be a positive integer but found "${v}". ${USAGE}`);
+/** Parsed command line of the driver. */
+export interface DeviceBenchArgs {
+  readonly device: Exclude<Device, "cpu">;
+  readonly size: keyof typeof T5_SIZES;
+  readonly threads: number;
+  readonly iters: number;
+  readonly json: boolean;
+}
+
+/**
+ * Parses the driver's flags; a bad value is an error that names it and the usage.
+ *
+ * @example
+ * ```ts
+ * import { parseDeviceBenchArgs } from "./device_bench.ts";
+ * console.log(parseDeviceBenchArgs(["--size", "cpu"]).size); // "cpu"
+ * ```
+ */
+export function parseDeviceBenchArgs(args: string[]): DeviceBenchArgs {
+  const { values } = parseArgs({
+    args,
+    options: {
+      device: { type: "string", default: "webgpu" },
+      threads: { type: "string", default: "2" },
+      size: { type: "string", default: "paper" },
+      iters: { type: "string", default: "5" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const positive = (flag: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(
+        `Expected --${flag} to be a positive integer but found "${v}". ${USAGE}`,
+      );
+    }
+    return n;
+  };
+  const device = values.device as DeviceBenchArgs["device"];
+  if (!["webgpu", "cuda"].includes(device)) {
+    throw new TypeError(`Expected --device webgpu or cuda but found "${device}". ${USAGE}`);
   }
-  return n;
-};
-const device = values.device as Device;
-if (!["webgpu", "cuda"].includes(device)) {
-  throw new TypeError(`Expected --device webgpu or cuda but found "${device}". ${USAGE}`);
+  const size = values.size as DeviceBenchArgs["size"];
+  if (!(size in T5_SIZES)) {
+    throw new TypeError(`Expected --size tiny, cpu or paper but found "${size}". ${USAGE}`);
+  }
+  return {
+    device,
+    size,
+    threads: positive("threads", values.threads as string),
+    iters: positive("iters", values.iters as string),
+    json: values.json as boolean,
+  };
 }
-const size = values.size as keyof typeof T5_SIZES;
-if (!(size in T5_SIZES)) {
-  throw new TypeError(`Expected --size tiny, cpu or paper but found "${size}". ${USAGE}`);
-}
-const threads = positive("threads", values.threads as string);
-const iters = positive("iters", values.iters as string);
 
 const log = (msg: string) => console.error(`[bench:device] ${msg}`);
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
-const out: Record<string, number | string> = { device, size, threads };
 let peakRss = 0;
 const sampleRss = () => peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
 
@@ -91,7 +117,11 @@ function batchOf(task: Task, seed: number): Sample[] {
 }
 
 /** Median ms of a T5 train step of `task`, and the loss of its first call. */
-async function t5Step(on: Device, task: Task): Promise<{ ms: number; firstLoss: number }> {
+async function t5Step(
+  on: Device,
+  task: Task,
+  { size, threads, iters }: DeviceBenchArgs,
+): Promise<{ ms: number; firstLoss: number }> {
   const model = new Seq2SeqRecommender({
     cfg: t5Config(T5_SIZES[size], tokenizer.vocabSize),
     store: new ParamStore(),
@@ -117,37 +147,54 @@ async function t5Step(on: Device, task: Task): Promise<{ ms: number; firstLoss: 
   return { ms: median(ms), firstLoss };
 }
 
-async function both(name: string, run: (on: Device) => Promise<number>): Promise<void> {
-  const cpu = await run("cpu");
-  const dev = await run(device);
-  out[`${name}_cpu`] = round(cpu);
-  out[`${name}_${device}`] = round(dev);
-  out[`${name}_speedup`] = round(cpu / dev);
-  log(`${name}: cpu ${round(cpu)}, ${device} ${round(dev)}, speed-up ${round(cpu / dev)}x`);
-  sampleRss();
+async function main(args: DeviceBenchArgs): Promise<void> {
+  const { device, size, threads, iters } = args;
+  const out: Record<string, number | string> = { device, size, threads };
+  const both = async (name: string, run: (on: Device) => Promise<number>): Promise<void> => {
+    const cpu = await run("cpu");
+    const dev = await run(device);
+    out[`${name}_cpu`] = round(cpu);
+    out[`${name}_${device}`] = round(dev);
+    out[`${name}_speedup`] = round(cpu / dev);
+    log(`${name}: cpu ${round(cpu)}, ${device} ${round(dev)}, speed-up ${round(cpu / dev)}x`);
+    sampleRss();
+  };
+
+  await both(
+    "matmul2048_ms",
+    async (on) => (await benchMatMul({ device: on, intraOpThreads: threads, iters })).medianMs,
+  );
+  await both(
+    "block_step_ms",
+    async (on) => (await benchBlockStep({ device: on, intraOpThreads: threads, iters })).medianMs,
+  );
+  await both(
+    "step_overhead_us",
+    (on) => benchStepOverhead({ device: on, intraOpThreads: threads }),
+  );
+  for (const task of ["direct", "sequential"] as const) {
+    let first: Record<string, number> = {};
+    await both(`t5_${size}_${task}_step_ms`, async (on) => {
+      const r = await t5Step(on, task, args);
+      first = { ...first, [on]: r.firstLoss };
+      return r.ms;
+    });
+    out[`t5_${size}_${task}_first_loss_cpu`] = first.cpu;
+    out[`t5_${size}_${task}_first_loss_${device}`] = first[device];
+    log(`${task} first loss: cpu ${first.cpu}, ${device} ${first[device]}`);
+  }
+  out.peak_rss_mb = round(peakRss / 2 ** 20, 0);
+  log(`peak RSS ${out.peak_rss_mb} MB`);
+  if (args.json) console.log(JSON.stringify(out));
+  else console.table(out);
 }
 
-await both(
-  "matmul2048_ms",
-  async (on) => (await benchMatMul({ device: on, intraOpThreads: threads, iters })).medianMs,
-);
-await both(
-  "block_step_ms",
-  async (on) => (await benchBlockStep({ device: on, intraOpThreads: threads, iters })).medianMs,
-);
-await both("step_overhead_us", (on) => benchStepOverhead({ device: on, intraOpThreads: threads }));
-for (const task of ["direct", "sequential"] as const) {
-  let first: Record<string, number> = {};
-  await both(`t5_${size}_${task}_step_ms`, async (on) => {
-    const r = await t5Step(on, task);
-    first = { ...first, [on]: r.firstLoss };
-    return r.ms;
-  });
-  out[`t5_${size}_${task}_first_loss_cpu`] = first.cpu;
-  out[`t5_${size}_${task}_first_loss_${device}`] = first[device];
-  log(`${task} first loss: cpu ${first.cpu}, ${device} ${first[device]}`);
+if (import.meta.main) {
+  try {
+    await main(parseDeviceBenchArgs(Deno.args));
+  } catch (e) {
+    // The provider's own reason is the useful part; a stack adds nothing here.
+    console.error(`[bench:device] ${(e as Error).message}`);
+    Deno.exit(1);
+  }
 }
-out.peak_rss_mb = round(peakRss / 2 ** 20, 0);
-log(`peak RSS ${out.peak_rss_mb} MB`);
-if (values.json) console.log(JSON.stringify(out));
-else console.table(out);
