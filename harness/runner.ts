@@ -157,7 +157,7 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
           },
           info: { ...(scorer.info ?? {}) },
           versions: vers,
-          machine: { ...mach, device: options.device ?? "cpu", threads: options.threads ?? 2 },
+          machine: { ...mach, device: ctx.device, threads: ctx.threads },
           finished_at: new Date().toISOString(),
         };
         if (options.resultsPath) await appendResult(options.resultsPath, record);

@@ -49,7 +49,17 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function time(
+/**
+ * Median and fastest milliseconds of `iters` awaited calls after `warmup`
+ * untimed ones.
+ *
+ * @example
+ * ```ts
+ * import { timeCalls } from "./bench_block.ts";
+ * const { medianMs } = await timeCalls(1, 3, () => Promise.resolve());
+ * ```
+ */
+export async function timeCalls(
   warmup: number,
   iters: number,
   call: () => Promise<unknown>,
@@ -88,7 +98,7 @@ export async function benchBlockStep(options: BlockBenchOptions = {}): Promise<B
   const step = await compileTrainStep(loss, store, { ...options, optimizer: adamw({ lr: 1e-4 }) });
   const rng = createRng(1);
   const feeds = { x: Float32Array.from({ length: b * t * d }, () => rng.normal()) };
-  const { medianMs, minMs } = await time(warmup, iters, () => step.run(feeds));
+  const { medianMs, minMs } = await timeCalls(warmup, iters, () => step.run(feeds));
   const flops = 6 * b * t * (4 * d * d + 2 * d * f) + 3 * 2 * 2 * b * h * t * t * (d / h);
   return { medianMs, minMs, flops, gflops: flops / medianMs / 1e6, iters };
 }
@@ -121,7 +131,7 @@ export async function benchMatMul(options: MatMulBenchOptions = {}): Promise<Ben
     shape: [n, n],
   });
   const feeds = { a: data(), c: data() };
-  const { medianMs, minMs } = await time(1, iters, () => session.run(feeds));
+  const { medianMs, minMs } = await timeCalls(1, iters, () => session.run(feeds));
   const flops = 2 * n ** 3;
   return { medianMs, minMs, flops, gflops: flops / medianMs / 1e6, iters };
 }
@@ -150,5 +160,5 @@ export async function benchStepOverhead(options: OverheadBenchOptions = {}): Pro
   const store = new ParamStore();
   store.set("p", new Float32Array([1]), [1]);
   const step = await compileTrainStep(loss, store, { ...options, optimizer: adamw({ lr: 1e-3 }) });
-  return 1000 * (await time(10, iters, () => step.run({}))).medianMs;
+  return 1000 * (await timeCalls(10, iters, () => step.run({}))).medianMs;
 }

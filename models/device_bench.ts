@@ -22,7 +22,12 @@
 import { parseArgs } from "node:util";
 import { createRng } from "../harness/rng.ts";
 import type { Task } from "../harness/types.ts";
-import { benchBlockStep, benchMatMul, benchStepOverhead } from "../kernels/bench_block.ts";
+import {
+  benchBlockStep,
+  benchMatMul,
+  benchStepOverhead,
+  timeCalls,
+} from "../kernels/bench_block.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import type { Device } from "../kernels/runtime.ts";
 import { PromptEncoder } from "./batch.ts";
@@ -95,11 +100,6 @@ const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 let peakRss = 0;
 const sampleRss = () => peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 // Beauty's sizes: the id words and prompt lengths of the real runs.
 const nUsers = 22_363, nItems = 12_101, batchSize = 64;
 const tokenizer = builtinTokenizer(templateWords());
@@ -136,15 +136,13 @@ async function t5Step(
     rng: createRng(0),
   });
   const batch = batchOf(task, 1);
+  // The first call compiles the session and is the loss the providers must agree on.
   const firstLoss = await model.trainStep(task, batch);
-  const ms: number[] = [];
-  for (let i = 0; i < iters; i++) {
-    const t0 = performance.now();
+  const { medianMs } = await timeCalls(0, iters, async () => {
     await model.trainStep(task, batch);
-    ms.push(performance.now() - t0);
     sampleRss();
-  }
-  return { ms: median(ms), firstLoss };
+  });
+  return { ms: medianMs, firstLoss };
 }
 
 async function main(args: DeviceBenchArgs): Promise<void> {
