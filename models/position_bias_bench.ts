@@ -61,15 +61,13 @@ async function attentionStep(bias: (g: Graph) => Tensor) {
     pad: Float32Array.from({ length: b * t }, (_, i) => (i % t > 400 ? -1e9 : 0)),
     x: Float32Array.from({ length: b * h * t * dKv }, () => rng.normal()),
   };
-  return () => step.run(feeds);
+  return async () => {
+    await step.run(feeds);
+  };
 }
 
 const group = `encoder attention bias, B ${b}, T ${t}, ${h} heads, train step`;
 const reference = await attentionStep(rowsThenTranspose);
 const current = await attentionStep((g) => positionBias(g, "encoder", cfg, t, "float32"));
-Deno.bench("gather rows, then transpose (before)", { group, baseline: true }, async () => {
-  await reference();
-});
-Deno.bench("transposed table, gather on axis 1 (positionBias)", { group }, async () => {
-  await current();
-});
+Deno.bench("gather rows, then transpose (before)", { group, baseline: true }, reference);
+Deno.bench("transposed table, gather on axis 1 (positionBias)", { group }, current);
