@@ -42,6 +42,13 @@ export interface FitContext {
   readonly seed: number;
   /** A generator forked for this plugin and cell; use it (or forks of it) for every draw. */
   readonly rng: Rng;
+  /**
+   * A generator forked for this plugin and seed only, the same in every
+   * task's cell: for a fit whose model serves several cells (the T5 plugins
+   * train on both tasks and share one checkpoint), so that which cell runs
+   * an epoch does not change the model.
+   */
+  readonly sharedRng: Rng;
   readonly device: Device;
   readonly threads: number;
   readonly progress: Progress;

@@ -180,6 +180,7 @@ function fitContext(
     task: options.task,
     seed,
     rng: createRng(seed).fork(`plugin:${plugin.name}:${options.task}`),
+    sharedRng: createRng(seed).fork(`plugin:${plugin.name}`),
     device: options.device ?? "cpu",
     threads: options.threads ?? 2,
     progress,

@@ -41,7 +41,8 @@ import {
   WHOLE_WORD_SCHEMES,
   type WholeWordScheme,
 } from "./elmrec_embeddings.ts";
-import { fitSeq2Seq, SEQ2SEQ_DEFAULTS, SEQ2SEQ_DOCS, SEQ2SEQ_PRESETS } from "./recommender.ts";
+import { fitSeq2Seq } from "./recommender.ts";
+import { fitRngOf, SEQ2SEQ_DEFAULTS, SEQ2SEQ_DOCS, SEQ2SEQ_PRESETS } from "./seq2seq_config.ts";
 
 /** Hyper-parameters that depend on the dataset. */
 export interface DatasetDefaults {
@@ -238,8 +239,8 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
         // with alpha 1 on both tasks ELMRec's incremental scheme is POD's.
         t.init(
           hyper.sigma,
-          ctx.rng.fork("elmrec:graph-init"),
-          ctx.rng.fork("dropout").fork("init").fork(INCREMENTAL_TABLE),
+          fitRngOf(ctx, config).fork("elmrec:graph-init"),
+          fitRngOf(ctx, config).fork("dropout").fork("init").fork(INCREMENTAL_TABLE),
         );
         return {
           feeds: (task, batch) => ({

@@ -105,14 +105,12 @@ export {
   writeStore,
   type WriteStoreOptions,
 } from "./checkpoint.ts";
+export { fitSeq2Seq, seq2seqPlugin, type Seq2SeqSpec } from "./recommender.ts";
 export {
   checkSeq2SeqConfig,
-  fitSeq2Seq,
   SEQ2SEQ_DEFAULTS,
   SEQ2SEQ_DOCS,
   SEQ2SEQ_PRESETS,
   type Seq2SeqConfig,
-  seq2seqPlugin,
-  type Seq2SeqSpec,
-} from "./recommender.ts";
+} from "./seq2seq_config.ts";
 export { COMMANDS } from "./commands.ts";

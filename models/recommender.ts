@@ -1,6 +1,6 @@
 /**
- * The shared body of the T5 plugins (P5, POD, and ELMRec next): typed
- * config and presets, building the tokenizer and model (random init or a
+ * The shared body of the T5 plugins (P5, POD, ELMRec; their config is in
+ * `seq2seq_config.ts`): building the tokenizer and model (random init or a
  * Hugging Face checkpoint), training on both tasks with early stopping on
  * the validation loss, and a scorer that generates ranked item lists by
  * beam search (free, or constrained to valid ids by a prefix trie).
@@ -13,97 +13,29 @@
  * @module
  */
 
-import {
-  definePlugin,
-  type FitContext,
-  type Plugin,
-  type Preset,
-  type Scorer,
-} from "../harness/plugin.ts";
+import { definePlugin, type FitContext, type Plugin, type Scorer } from "../harness/plugin.ts";
 import type { Rng } from "../harness/rng.ts";
-import { sha256TextSync } from "../harness/dataset_hash.ts";
 import { row, type Stage, type Task } from "../harness/types.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import { PromptEncoder, type WholeWordMode } from "./batch.ts";
 import { TokenTrie } from "./beam_search.ts";
 import { loadHfParams, readHfCheckpoint } from "./checkpoint.ts";
+import { popularityPriorLoss } from "./prior_loss.ts";
 import { ID_TEMPLATES, type Sample, SampleMaker, TEMPLATES, templateWords } from "./prompts.ts";
 import { type FeedHooks, Seq2SeqRecommender } from "./seq2seq.ts";
 import type { EncoderExtras } from "./t5.ts";
-import { T5_SIZES, type T5Config, t5Config } from "./t5_config.ts";
+import { type T5Config, t5Config } from "./t5_config.ts";
 import { builtinTokenizer, type Tokenizer } from "./tokenizer.ts";
 import { trainLoop } from "./train.ts";
-
-/** Config keys shared by the T5 plugins; the defaults are the `cpu` preset. */
-export const SEQ2SEQ_DEFAULTS = {
-  ...T5_SIZES.cpu,
-  dropout: 0.1,
-  epochs: 10,
-  batchSize: 64,
-  lr: 1e-3,
-  weightDecay: 0.01,
-  patience: 5,
-  /** Users whose validation samples (both tasks) give the early-stopping loss. */
-  validUsers: 1000,
-  /** Train on a seeded subset of users (0 = all). */
-  trainUsers: 0,
-  /**
-   * Training samples per user, task and epoch; 0 = one per training
-   * interaction of the user, which is the released POD/ELMRec epoch (its
-   * batch count follows the number of training reviews).
-   */
-  samplesPerUser: 0,
-  beams: 20,
-  evalBatch: 16,
-  decode: "free",
-  /** `both` (direct and sequential, as the papers) or `task` (only the cell's task). */
-  trainTasks: "both",
-  ignorePad: true,
-  padLists: true,
-  hfModel: "",
-  checkpointDir: ".cache/checkpoints",
-  wholeWordRows: 512,
-};
-
-/** The config type of the T5 plugins. */
-export type Seq2SeqConfig = typeof SEQ2SEQ_DEFAULTS;
-
-/** Per-preset overrides. */
-export const SEQ2SEQ_PRESETS: Partial<Record<Preset, Partial<Seq2SeqConfig>>> = {
-  tiny: {
-    ...T5_SIZES.tiny,
-    epochs: 3,
-    batchSize: 32,
-    lr: 3e-3,
-    patience: 2,
-    trainUsers: 64,
-    samplesPerUser: 1,
-    validUsers: 32,
-    beams: 10,
-    evalBatch: 32,
-    checkpointDir: "",
-  },
-  // One sample per user and task per epoch: ten of these epochs are about 1.5
-  // of the released code's epochs on Beauty (6.9 training items per user).
-  cpu: { ...T5_SIZES.cpu, epochs: 10, batchSize: 64, lr: 1e-3, samplesPerUser: 1 },
-  paper: { ...T5_SIZES.paper, epochs: 100, batchSize: 64, lr: 1e-3, evalBatch: 8 },
-};
-
-/** Documentation of the keys. */
-export const SEQ2SEQ_DOCS: Partial<Record<keyof Seq2SeqConfig, string>> = {
-  dModel: "T5 d_model (ignored with hfModel)",
-  epochs: "maximum epochs; early stopping on the mean validation loss",
-  patience: "epochs without a lower validation loss before stopping",
-  decode: "free (beam search over all tokens) or constrained (prefix trie of valid ids)",
-  ignorePad: "ignore padding in the loss (HF); false trains on pads as the released POD code",
-  padLists: "fill short lists with seeded random ids (POD)",
-  hfModel: "directory with config.json, tokenizer.json, model.safetensors of a T5 checkpoint",
-  checkpointDir: "per-epoch checkpoints for resuming ('' = none)",
-  trainUsers: "train on a seeded subset of users (0 = all)",
-  samplesPerUser:
-    "samples per user, task and epoch (0 = one per training interaction, as released)",
-  trainTasks: "both (direct and sequential prompts, as the papers) or task (the cell's task only)",
-};
+import {
+  checkSeq2SeqConfig,
+  fitRngOf,
+  SEQ2SEQ_DEFAULTS,
+  SEQ2SEQ_DOCS,
+  SEQ2SEQ_PRESETS,
+  type Seq2SeqConfig,
+  trainingKey,
+} from "./seq2seq_config.ts";
 
 /** What a plugin adds to the shared body. */
 export interface Seq2SeqSpec {
@@ -122,53 +54,6 @@ export interface Seq2SeqSpec {
   readonly untrainedKeys?: readonly string[];
 }
 
-/**
- * Keys that do not change what the first epochs train: how many epochs to
- * run (epoch `e` draws from its own seeded stream and there is no schedule),
- * how to decode, and where checkpoints go. Leaving them out of the checkpoint
- * key lets `--set epochs=4` score an unfinished run and a later `epochs=10`
- * go on from the same directory.
- */
-export const UNTRAINED_KEYS: readonly string[] = [
-  "epochs",
-  "beams",
-  "evalBatch",
-  "decode",
-  "padLists",
-  "checkpointDir",
-];
-
-/** Names the training run of a config: its checkpoint directory's key. */
-export function trainingKey(
-  name: string,
-  splitHash: string,
-  seed: number,
-  config: Seq2SeqConfig,
-  tasks: readonly Task[],
-  untrained: readonly string[] = [],
-): string {
-  const trained = Object.fromEntries(
-    Object.entries(config).filter(([k]) => !UNTRAINED_KEYS.includes(k) && !untrained.includes(k)),
-  );
-  // With trainTasks "task" the cell's task is part of what was trained.
-  const what = [name, splitHash, seed, trained, ...(tasks.length === 1 ? tasks : [])];
-  return sha256TextSync(JSON.stringify(what)).slice(0, 16);
-}
-
-/** Checks the string-valued keys. */
-export function checkSeq2SeqConfig(config: Seq2SeqConfig): void {
-  if (!Number.isInteger(config.samplesPerUser) || config.samplesPerUser < 0) {
-    throw new RangeError(
-      `Expected samplesPerUser to be an integer >= 0 but found ${config.samplesPerUser}`,
-    );
-  }
-  if (config.decode !== "free" && config.decode !== "constrained") {
-    throw new RangeError(
-      `Expected decode to be "free" or "constrained" but found "${config.decode}"`,
-    );
-  }
-}
-
 function subset(n: number, max: number, rng: Rng): number[] {
   const all = Array.from({ length: n }, (_, i) => i);
   if (!max || max >= n) return all;
@@ -183,6 +68,7 @@ export async function fitSeq2Seq(
 ): Promise<Scorer> {
   checkSeq2SeqConfig(config);
   const { split } = ctx;
+  const fitRng = fitRngOf(ctx, config);
   let tokenizer: Tokenizer;
   let cfg: T5Config;
   const store = new ParamStore();
@@ -221,16 +107,16 @@ export async function fitSeq2Seq(
     weightDecay: config.weightDecay,
     threads: ctx.threads,
     device: ctx.device,
-    rng: ctx.rng.fork("dropout"),
+    rng: fitRng.fork("dropout"),
     hooks: spec.hooks?.({ cfg, store, prompts }),
   });
 
   // Training: both tasks, as the papers do; the cell's task is the one scored.
   const maker = new SampleMaker(split, templates);
   const tasks: Task[] = config.trainTasks === "task" ? [ctx.task] : ["direct", "sequential"];
-  const trainRows = subset(split.nUsers, config.trainUsers, ctx.rng.fork("train-users"));
-  const validRows = subset(split.nUsers, config.validUsers, ctx.rng.fork("valid-users"));
-  const validRng = ctx.rng.fork("valid-candidates");
+  const trainRows = subset(split.nUsers, config.trainUsers, fitRng.fork("train-users"));
+  const validRows = subset(split.nUsers, config.validUsers, fitRng.fork("valid-users"));
+  const validRng = fitRng.fork("valid-candidates");
   const validation: Record<string, Sample[]> = {};
   for (const task of tasks) {
     validation[task] = validRows.map((u) => {
@@ -247,6 +133,14 @@ export async function fitSeq2Seq(
       );
     });
   }
+  const priorLoss = popularityPriorLoss(
+    split.train,
+    split.nItems,
+    validRows.map((u) => split.valid[u]),
+    (item) => prompts.target(item).length,
+    config.ignorePad ? undefined : model.decLen,
+  );
+  ctx.progress.log(`${spec.name}: validation loss of the popularity prior ${priorLoss.toFixed(4)}`);
   const key = trainingKey(spec.name, split.hash, ctx.seed, config, tasks, spec.untrainedKeys);
   const dir = config.checkpointDir
     ? `${config.checkpointDir}/${spec.name}-${split.dataset.name}-${key}`
@@ -267,7 +161,7 @@ export async function fitSeq2Seq(
         );
       }),
     validation,
-    rng: ctx.rng.fork("train"),
+    rng: fitRng.fork("train"),
     progress: ctx.progress,
     dir,
     signal: ctx.signal,
@@ -349,6 +243,7 @@ export async function fitSeq2Seq(
     best_epoch: result.bestEpoch,
     epochs_run: result.epochsRun,
     best_valid_loss: result.bestValidLoss,
+    prior_valid_loss: priorLoss,
     resumed_from: result.resumedFrom,
     enc_len: model.encLen,
     dec_len: model.decLen,

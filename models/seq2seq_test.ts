@@ -5,7 +5,7 @@ import { ParamStore } from "../kernels/param_store.ts";
 import { PromptEncoder } from "./batch.ts";
 import { readHfCheckpoint, writeStore } from "./checkpoint.ts";
 import { type Sample, SampleMaker, templateWords } from "./prompts.ts";
-import { SEQ2SEQ_DEFAULTS, trainingKey } from "./recommender.ts";
+import { SEQ2SEQ_DEFAULTS, trainingKey } from "./seq2seq_config.ts";
 import { Seq2SeqRecommender } from "./seq2seq.ts";
 import { T5_SIZES, t5Config } from "./t5_config.ts";
 import { builtinTokenizer } from "./tokenizer.ts";

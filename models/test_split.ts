@@ -19,13 +19,17 @@ export async function tinySplit(users = 40, items = 150): Promise<Split> {
   return { ...buildSplitRaw(data, { seed: 0 }), hash: "test" };
 }
 
-/** A quiet fit context on `split` (seed 0, CPU, 2 threads), as the runner would build it. */
+/**
+ * A quiet fit context on `split` (seed 0, CPU, 2 threads), as the runner
+ * would build it; `rng` serves as the cell's and the shared generator.
+ */
 export function testContext(split: Split, task: Task, rng: Rng): FitContext {
   return {
     split,
     task,
     seed: 0,
     rng,
+    sharedRng: rng,
     device: "cpu",
     threads: 2,
     progress: silentProgress,
