@@ -27,6 +27,8 @@ export type Feeds = Readonly<Record<string, HostTensor | HostArray>>;
 export interface RunOptions {
   /** Learning rate for this run. @default the optimizer's `lr` */
   lr?: number;
+  /** Draws this run's random inputs. @default the step's `rng` option */
+  rng?: Rng;
 }
 
 /** What one train step returns. */
@@ -197,7 +199,7 @@ export async function compileTrainStep(
     async run(feeds, runOptions = {}) {
       const all = assemble(g, model, store, feeds, {
         [LR_INPUT]: lrFeed(runOptions.lr ?? optimizer.lr),
-      }, options.rng);
+      }, runOptions.rng ?? options.rng);
       const results = await session.run(all);
       writeBack(store, results);
       const picked: Record<string, HostTensor> = {};

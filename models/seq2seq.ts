@@ -62,7 +62,7 @@ export interface Seq2SeqOptions {
   readonly threads: number;
   /** Execution provider of every session. @default "cpu" */
   readonly device?: Device;
-  /** Draws dropout masks. */
+  /** Draws the initial params, and dropout masks until {@linkcode Seq2SeqRecommender.startEpoch}. */
   readonly rng: Rng;
   readonly hooks?: FeedHooks;
 }
@@ -101,8 +101,11 @@ export class Seq2SeqRecommender {
     sequential: { steps: new Map() },
   };
 
+  #dropout: Rng;
+
   constructor(options: Seq2SeqOptions) {
     this.options = options;
+    this.#dropout = options.rng;
     this.store = options.store;
     const p = options.prompts;
     this.encLen = { direct: p.encoderLength("direct"), sequential: p.encoderLength("sequential") };
@@ -145,6 +148,11 @@ export class Seq2SeqRecommender {
     );
   }
 
+  /** Dropout masks from here on come from `rng` (the training loop's per-epoch stream). */
+  startEpoch(rng: Rng): void {
+    this.#dropout = rng;
+  }
+
   /** One optimizer step on a batch of one task; returns its loss. */
   async trainStep(task: Task, samples: readonly Sample[], lr?: number): Promise<number> {
     const parts = this.#parts[task];
@@ -165,7 +173,10 @@ export class Seq2SeqRecommender {
       });
     }
     const batch = this.encode(task, samples);
-    const result = await parts.train.run(this.#feeds(task, batch, true), { lr });
+    const result = await parts.train.run(this.#feeds(task, batch, true), {
+      lr,
+      rng: this.#dropout,
+    });
     if (hooks?.onGradients) await hooks.onGradients(task, batch, result.grads);
     return result.loss;
   }

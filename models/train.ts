@@ -37,6 +37,12 @@ export interface EpochRecord {
 /** What the loop needs from a model. */
 export interface Trainable {
   readonly store: ParamStore;
+  /**
+   * Called before each epoch with that epoch's own generator, so that the
+   * random draws of training (dropout) depend on the epoch alone and a run
+   * resumed after epoch e trains epoch e + 1 as an uninterrupted run does.
+   */
+  startEpoch?(rng: Rng): void;
   trainStep(task: Task, samples: readonly Sample[]): Promise<number>;
   loss(task: Task, samples: readonly Sample[]): Promise<number>;
 }
@@ -151,6 +157,7 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
     const epoch = state.epoch + 1;
     const t0 = performance.now();
     const rng = options.rng.fork(`epoch:${epoch}`);
+    model.startEpoch?.(rng.fork("model"));
 
     // Batches of each task, alternating task by task.
     const queues = options.tasks.map((task) => ({
