@@ -3,7 +3,10 @@
  *
  * @module
  */
-import type { Dataset } from "../harness/types.ts";
+import type { Plugin } from "../harness/plugin.ts";
+import type { ResultRecord } from "../harness/results.ts";
+import { runCells } from "../harness/runner.ts";
+import type { Dataset, Task } from "../harness/types.ts";
 
 /** A dataset from literal sequences (row u-1 = user u). */
 export function tinyDataset(
@@ -50,4 +53,25 @@ export function explainSkip(what: string): void {
       `skipping ${what}: set ELMBENCH_DATA to the directory holding beauty/, sports/, toys/ (.ci/run sets ../shared/data)`,
     );
   }
+}
+
+/** One `tiny`-preset cell of `plugin` with `settings` as `--set` overrides, written nowhere. */
+export async function tinyCell(
+  dataset: Dataset,
+  task: Task,
+  plugin: Plugin,
+  settings: Record<string, string>,
+  evalUsers?: number,
+): Promise<ResultRecord> {
+  const overrides = Object.entries(settings).map(([key, raw]) => ({ key, raw }));
+  const [record] = await runCells(dataset, {
+    task,
+    plugins: [plugin],
+    preset: "tiny",
+    overrides,
+    resultsPath: null,
+    cacheDir: null,
+    evalUsers,
+  });
+  return record;
 }

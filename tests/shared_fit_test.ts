@@ -8,25 +8,16 @@
 import assert from "node:assert/strict";
 import { pod } from "../baselines/pod.ts";
 import type { Plugin } from "../harness/plugin.ts";
-import { runCells } from "../harness/runner.ts";
 import { generateSynthetic } from "../harness/synthetic.ts";
 import type { Task } from "../harness/types.ts";
 import { elmrec } from "../models/elmrec.ts";
+import { tinyCell } from "./_helpers.ts";
 
 const data = await generateSynthetic({ users: 24, items: 150 });
-const overrides = Object.entries({ epochs: "1", validUsers: "8", samplesPerUser: "1" })
-  .map(([key, raw]) => ({ key, raw }));
 
 async function firstEpoch(plugin: Plugin, task: Task) {
-  const [record] = await runCells(data, {
-    task,
-    plugins: [plugin],
-    preset: "tiny",
-    overrides,
-    resultsPath: null,
-    cacheDir: null,
-    evalUsers: 4,
-  });
+  const settings = { epochs: "1", validUsers: "8", samplesPerUser: "1" };
+  const record = await tinyCell(data, task, plugin, settings, 4);
   const [epoch] = record.info.train_log as { seconds: number }[];
   return { ...epoch, seconds: 0, prior: record.info.prior_valid_loss };
 }
