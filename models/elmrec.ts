@@ -237,10 +237,11 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
         // The incremental table is drawn exactly as the backbone draws its
         // params (Seq2SeqRecommender: rng "dropout" -> "init" -> name), so
         // with alpha 1 on both tasks ELMRec's incremental scheme is POD's.
+        const rng = fitRngOf(ctx, config);
         t.init(
           hyper.sigma,
-          fitRngOf(ctx, config).fork("elmrec:graph-init"),
-          fitRngOf(ctx, config).fork("dropout").fork("init").fork(INCREMENTAL_TABLE),
+          rng.fork("elmrec:graph-init"),
+          rng.fork("dropout").fork("init").fork(INCREMENTAL_TABLE),
         );
         return {
           feeds: (task, batch) => ({
