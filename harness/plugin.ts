@@ -130,6 +130,13 @@ export interface Plugin<C extends PluginConfig = PluginConfig> {
    * (joined by `, `) and tables show it as a row of its own.
    */
   readonly variantKeys?: readonly (keyof C & string)[];
+  /**
+   * Keys added after results were recorded, each with the value those
+   * results ran at. At that value a key stays out of the config hash, so
+   * the earlier records keep their cell ids: reruns still skip them and
+   * `check` still matches them.
+   */
+  readonly addedKeys?: Partial<C>;
   /** Trains on `ctx.split` (train interactions only) and returns a scorer. */
   fit(ctx: FitContext, config: C): Promise<Scorer>;
   /** Restores a scorer saved by `Scorer.save` (`--load`). */

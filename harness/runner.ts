@@ -93,7 +93,8 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
     for (const plugin of options.plugins) {
       options.signal?.throwIfAborted();
       const config = resolveConfig(plugin, options.preset, options.overrides ?? []);
-      const configHash = (await sha256Text(stableJson(config))).slice(0, 16);
+      const configHash = (await sha256Text(stableJson(hashedConfig(config, plugin.addedKeys))))
+        .slice(0, 16);
       const keys = await Promise.all(stages.map(async (stage) => {
         const key: CellKey = {
           plugin: plugin.name,
@@ -208,6 +209,16 @@ export function variantOf(
     .filter((k) => config[k] !== base[k])
     .map((k) => `${k}=${config[k]}`);
   return tags.length ? { variant: tags.join(", ") } : {};
+}
+
+/** The config that names a cell: `addedKeys` at the value they were added with are left out. */
+export function hashedConfig(
+  config: PluginConfig,
+  added: Partial<PluginConfig> = {},
+): PluginConfig {
+  return Object.fromEntries(
+    Object.entries(config).filter(([k, v]) => !(k in added) || added[k] !== v),
+  );
 }
 
 function joinVariants(...tags: (string | undefined)[]): { variant?: string } {

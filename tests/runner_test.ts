@@ -111,3 +111,30 @@ Deno.test("variantOf() tags variant keys that differ from the preset, not from t
     variant: "decode=constrained",
   });
 });
+
+Deno.test("a key added to a plugin at the value earlier records ran with keeps their cell ids", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const data = await generateSynthetic({ users: 120, items: 150 });
+    const resultsPath = `${dir}/results.jsonl`;
+    const options = { task: "direct" as const, resultsPath, cacheDir: null, threads: 1 };
+    const [before] = await runCells(data, { ...options, plugins: [pop] });
+    const grown = {
+      ...pop,
+      defaults: { ...pop.defaults, prompt: "old" },
+      addedKeys: { prompt: "old" },
+    };
+    const [again] = await runCells(data, { ...options, plugins: [grown] });
+    assert.equal(again.id, before.id);
+    assert.equal((await readResults(resultsPath)).length, 1, "the rerun found the cell done");
+    const [other] = await runCells(data, {
+      ...options,
+      plugins: [grown],
+      overrides: [{ key: "prompt", raw: "new" }],
+    });
+    assert.notEqual(other.id, before.id);
+    assert.equal(other.config.prompt, "new");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
