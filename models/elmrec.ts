@@ -42,7 +42,13 @@ import {
   type WholeWordScheme,
 } from "./elmrec_embeddings.ts";
 import { fitSeq2Seq } from "./recommender.ts";
-import { fitRngOf, SEQ2SEQ_DEFAULTS, SEQ2SEQ_DOCS, SEQ2SEQ_PRESETS } from "./seq2seq_config.ts";
+import {
+  fitRngOf,
+  SEQ2SEQ_ADDED_KEYS,
+  SEQ2SEQ_DEFAULTS,
+  SEQ2SEQ_DOCS,
+  SEQ2SEQ_PRESETS,
+} from "./seq2seq_config.ts";
 
 /** Hyper-parameters that depend on the dataset. */
 export interface DatasetDefaults {
@@ -312,7 +318,17 @@ export const elmrec = definePlugin({
     leakyFraction: "share of all interactions kept as edges with graphEdges=leaky",
     seqBeams: "beam width of sequential generation (ELMRec: 30)",
   },
-  variantKeys: ["epochs", "decode", "graphEdges", "directWholeWord", "seqWholeWord", "rerank"],
+  variantKeys: [
+    "epochs",
+    "decode",
+    "directPrompt",
+    "keep",
+    "graphEdges",
+    "directWholeWord",
+    "seqWholeWord",
+    "rerank",
+  ],
+  addedKeys: SEQ2SEQ_ADDED_KEYS,
   requires: ["train-sequences", "train-graph", "item-ids", "prompts"],
   fit: fitElmrec,
 });

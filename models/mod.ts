@@ -64,11 +64,13 @@ export {
   HISTORY_ITEMS,
   ID_TEMPLATES,
   type Prompt,
+  promptTemplates,
   type Sample,
   SampleMaker,
   TEMPLATES,
   type Templates,
   templateWords,
+  USER_DIRECT_TEMPLATES,
 } from "./prompts.ts";
 export {
   type EncodedBatch,
@@ -108,6 +110,7 @@ export {
 export { fitSeq2Seq, seq2seqPlugin, type Seq2SeqSpec } from "./recommender.ts";
 export {
   checkSeq2SeqConfig,
+  SEQ2SEQ_ADDED_KEYS,
   SEQ2SEQ_DEFAULTS,
   SEQ2SEQ_DOCS,
   SEQ2SEQ_PRESETS,

@@ -54,6 +54,30 @@ export const ID_TEMPLATES: Readonly<Record<Task, readonly string[]>> = {
 /** A template set: training templates per task, the first is the test template. */
 export type Templates = Readonly<Record<Task, readonly string[]>>;
 
+/**
+ * Direct templates that name only the user (`directPrompt: "user"`): P5's
+ * direct wording with the candidate list and its clause dropped. They use
+ * only words of `TEMPLATES`, so the vocabulary stays the same. The
+ * candidates still confine constrained decoding and the ranked list.
+ */
+export const USER_DIRECT_TEMPLATES: readonly string[] = [
+  "Which item to recommend for {user} ?",
+  "Choose the best item to recommend for {user} ?",
+  "Pick the most suitable item to recommend to {user}",
+  "We want to make recommendation for {user} . Select the best item",
+];
+
+/**
+ * The templates of a plugin: P5's wording (`p5`) or the ids alone (`ids`,
+ * with learned prompt vectors), and a direct prompt that lists the 100
+ * candidates (as the papers) or names only the user.
+ */
+export function promptTemplates(style: "p5" | "ids", direct: "candidates" | "user"): Templates {
+  const base = style === "ids" ? ID_TEMPLATES : TEMPLATES;
+  if (direct === "candidates") return base;
+  return { ...base, direct: style === "ids" ? ["{user}"] : USER_DIRECT_TEMPLATES };
+}
+
 /** Every template word (the built-in tokenizer's vocabulary). */
 export function templateWords(): string[] {
   const words = new Set(["user", "item", ","]);

@@ -21,7 +21,7 @@ import { PromptEncoder, type WholeWordMode } from "./batch.ts";
 import { TokenTrie } from "./beam_search.ts";
 import { loadHfParams, readHfCheckpoint } from "./checkpoint.ts";
 import { popularityPriorLoss } from "./prior_loss.ts";
-import { ID_TEMPLATES, type Sample, SampleMaker, TEMPLATES, templateWords } from "./prompts.ts";
+import { promptTemplates, type Sample, SampleMaker, templateWords } from "./prompts.ts";
 import { type FeedHooks, Seq2SeqRecommender } from "./seq2seq.ts";
 import type { EncoderExtras } from "./t5.ts";
 import { type T5Config, t5Config } from "./t5_config.ts";
@@ -30,6 +30,7 @@ import { trainLoop } from "./train.ts";
 import {
   checkSeq2SeqConfig,
   fitRngOf,
+  SEQ2SEQ_ADDED_KEYS,
   SEQ2SEQ_DEFAULTS,
   SEQ2SEQ_DOCS,
   SEQ2SEQ_PRESETS,
@@ -83,7 +84,10 @@ export async function fitSeq2Seq(
     const size = { dModel, dKv, dFf, heads, encoderLayers, decoderLayers };
     cfg = t5Config(size, tokenizer.vocabSize, { dropout });
   }
-  const templates = spec.templates === "ids" ? ID_TEMPLATES : TEMPLATES;
+  const templates = promptTemplates(
+    spec.templates,
+    config.directPrompt as "candidates" | "user",
+  );
   const prompts = new PromptEncoder(tokenizer, split.nUsers, split.nItems, {
     wholeWord: spec.wholeWord,
     wholeWordRows: config.wholeWordRows,
@@ -150,6 +154,7 @@ export async function fitSeq2Seq(
     epochs: config.epochs,
     batchSize: config.batchSize,
     patience: config.patience,
+    keep: config.keep as "best" | "last",
     tasks,
     samples: (task, rng) =>
       trainRows.flatMap((u) => {
@@ -269,7 +274,8 @@ export function seq2seqPlugin(description: string, spec: Seq2SeqSpec): Plugin<Se
     defaults: SEQ2SEQ_DEFAULTS,
     presets: SEQ2SEQ_PRESETS,
     docs: SEQ2SEQ_DOCS,
-    variantKeys: ["decode", "epochs"],
+    variantKeys: ["decode", "directPrompt", "keep", "epochs"],
+    addedKeys: SEQ2SEQ_ADDED_KEYS,
     requires: ["train-sequences", "item-ids", "prompts"],
     fit: (ctx, config) => fitSeq2Seq(ctx, config, spec),
   });

@@ -21,6 +21,8 @@ export const SEQ2SEQ_DEFAULTS = {
   lr: 1e-3,
   weightDecay: 0.01,
   patience: 5,
+  /** `best` (early stopping on the validation loss) or `last` (every epoch, the last one's params). */
+  keep: "best",
   /** Users whose validation samples (both tasks) give the early-stopping loss. */
   validUsers: 1000,
   /** Train on a seeded subset of users (0 = all). */
@@ -34,6 +36,8 @@ export const SEQ2SEQ_DEFAULTS = {
   beams: 20,
   evalBatch: 16,
   decode: "free",
+  /** `candidates` (the 100 in the direct prompt, as the papers) or `user` (the user alone). */
+  directPrompt: "candidates",
   /** `both` (direct and sequential, as the papers) or `task` (only the cell's task). */
   trainTasks: "both",
   ignorePad: true,
@@ -72,7 +76,11 @@ export const SEQ2SEQ_DOCS: Partial<Record<keyof Seq2SeqConfig, string>> = {
   dModel: "T5 d_model (ignored with hfModel)",
   epochs: "maximum epochs; early stopping on the mean validation loss",
   patience: "epochs without a lower validation loss before stopping",
+  keep:
+    "best (early stopping, the lowest validation loss's epoch) or last (every epoch, the last one's params)",
   decode: "free (beam search over all tokens) or constrained (prefix trie of valid ids)",
+  directPrompt:
+    "candidates (direct prompts list the 100 candidates, as the papers) or user (they name the user only)",
   ignorePad: "ignore padding in the loss (HF); false trains on pads as the released POD code",
   padLists: "fill short lists with seeded random ids (POD)",
   hfModel: "directory with config.json, tokenizer.json, model.safetensors of a T5 checkpoint",
@@ -99,6 +107,17 @@ export const UNTRAINED_KEYS: readonly string[] = [
   "checkpointDir",
 ];
 
+/**
+ * Keys added after checkpoints and records of earlier runs existed, with the
+ * value those runs had: at it they stay out of the checkpoint key and the
+ * cell's config hash (`Plugin.addedKeys`), so earlier runs still resume and
+ * match.
+ */
+export const SEQ2SEQ_ADDED_KEYS: Readonly<Partial<Seq2SeqConfig>> = {
+  directPrompt: "candidates",
+  keep: "best",
+};
+
 /** Names the training run of a config: its checkpoint directory's key. */
 export function trainingKey(
   name: string,
@@ -109,7 +128,10 @@ export function trainingKey(
   untrained: readonly string[] = [],
 ): string {
   const trained = Object.fromEntries(
-    Object.entries(config).filter(([k]) => !UNTRAINED_KEYS.includes(k) && !untrained.includes(k)),
+    Object.entries(config).filter(([k, v]) =>
+      !UNTRAINED_KEYS.includes(k) && !untrained.includes(k) &&
+      (SEQ2SEQ_ADDED_KEYS as Record<string, unknown>)[k] !== v
+    ),
   );
   // With trainTasks "task" the cell's task is part of what was trained.
   const what = [name, splitHash, seed, trained, ...(tasks.length === 1 ? tasks : [])];
@@ -136,6 +158,14 @@ export function checkSeq2SeqConfig(config: Seq2SeqConfig): void {
   if (config.decode !== "free" && config.decode !== "constrained") {
     throw new RangeError(
       `Expected decode to be "free" or "constrained" but found "${config.decode}"`,
+    );
+  }
+  if (config.keep !== "best" && config.keep !== "last") {
+    throw new RangeError(`Expected keep to be "best" or "last" but found "${config.keep}"`);
+  }
+  if (config.directPrompt !== "candidates" && config.directPrompt !== "user") {
+    throw new RangeError(
+      `Expected directPrompt to be "candidates" or "user" but found "${config.directPrompt}"`,
     );
   }
 }

@@ -9,7 +9,7 @@ import { SEQ2SEQ_DEFAULTS, trainingKey } from "./seq2seq_config.ts";
 import { Seq2SeqRecommender } from "./seq2seq.ts";
 import { T5_SIZES, t5Config } from "./t5_config.ts";
 import { builtinTokenizer } from "./tokenizer.ts";
-import { trainLoop } from "./train.ts";
+import { trainLoop, validationLoss } from "./train.ts";
 import { tinySplit } from "./test_split.ts";
 
 function tinyModel(
@@ -242,4 +242,40 @@ Deno.test("trainingKey() ignores epochs and decoding keys but not what trains", 
   assert.notEqual(key({ ...base, lr: 2e-3 }), key(base));
   assert.notEqual(key({ ...base, patience: 1 }), key(base));
   assert.notEqual(trainingKey("p5", "h", 0, base, ["direct"]), key(base));
+  // Keys added later change the key only away from their defaults, so that
+  // checkpoints made before them still resume.
+  const { directPrompt: _d, keep: _k, ...before } = base;
+  assert.equal(key(before as typeof base), key(base));
+  assert.notEqual(key({ ...base, directPrompt: "user" }), key(base));
+  assert.notEqual(key({ ...base, keep: "last" }), key(base));
+});
+
+Deno.test("trainLoop() with keep 'last' runs every epoch and ends with the last epoch's params", async () => {
+  const split = await tinySplit();
+  const maker = new SampleMaker(split);
+  const users = Array.from({ length: 16 }, (_, u) => u);
+  const validation = {
+    sequential: users.slice(0, 8).map((u) => maker.train("sequential", u, createRng(u))),
+  };
+  for (const keep of ["best", "last"] as const) {
+    const model = tinyModel(split.nUsers, split.nItems, { batch: 8, lr: 3e-2 });
+    const result = await trainLoop(model, {
+      label: keep,
+      epochs: 3,
+      batchSize: 8,
+      // Patience 0 stops a `best` run after its first epoch.
+      patience: 0,
+      keep,
+      tasks: ["sequential"],
+      samples: (task, rng) => users.map((u) => maker.train(task, u, rng.fork(`u${u}`))),
+      validation,
+      rng: createRng(0),
+      progress: silentProgress,
+      dir: "",
+    });
+    assert.equal(result.epochsRun, keep === "last" ? 3 : 1);
+    // Validation is deterministic, so the params in the model are the ones that scored.
+    const epoch = keep === "last" ? result.epochsRun : result.bestEpoch;
+    assert.equal(await validationLoss(model, validation, 8), result.log[epoch - 1].valid);
+  }
 });

@@ -3,7 +3,8 @@
  * resume from the last checkpoint if any, then per epoch build the samples
  * of both tasks, alternate one batch per task, validate the mean loss,
  * checkpoint, log, and stop after `patience` epochs without a better
- * validation loss. The best epoch's params are restored at the end.
+ * validation loss. The best epoch's params are restored at the end, or,
+ * with `keep: "last"`, every epoch runs and the last one's params stay.
  *
  * Checkpoints (when `dir` is set): `state.safetensors` (params and AdamW
  * state after the last finished epoch), `best.safetensors` (params of the
@@ -53,6 +54,11 @@ export interface TrainLoopOptions {
   readonly epochs: number;
   readonly batchSize: number;
   readonly patience: number;
+  /**
+   * `best`: early stopping, and the best epoch's params at the end; `last`:
+   * all epochs, the last epoch's params. @default "best"
+   */
+  readonly keep?: "best" | "last";
   readonly tasks: readonly Task[];
   /** Training samples of an epoch for one task. */
   samples(task: Task, rng: Rng): Sample[];
@@ -152,6 +158,7 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
   // Without a directory the best epoch's params are kept in memory.
   let bestParams: Map<string, Float32Array> | undefined;
 
+  const keepBest = (options.keep ?? "best") === "best";
   while (!state.stopped && state.epoch < options.epochs) {
     options.signal?.throwIfAborted();
     const epoch = state.epoch + 1;
@@ -202,7 +209,7 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
       state.bestEpoch = epoch;
       state.sinceBest = 0;
     } else state.sinceBest++;
-    state.stopped = state.sinceBest >= options.patience;
+    state.stopped = keepBest && state.sinceBest >= options.patience;
 
     if (improved && !dir) bestParams = snapshotParams(model.store);
     if (dir) {
@@ -218,10 +225,10 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
     );
   }
 
-  if (dir && state.bestEpoch > 0 && state.bestEpoch !== state.epoch) {
+  if (keepBest && dir && state.bestEpoch > 0 && state.bestEpoch !== state.epoch) {
     await readStore(`${dir}/best.safetensors`, model.store);
   }
-  if (bestParams && state.bestEpoch !== state.epoch) {
+  if (keepBest && bestParams && state.bestEpoch !== state.epoch) {
     for (const [name, data] of bestParams) {
       model.store.set(name, data, model.store.get(name)!.shape);
     }
