@@ -144,8 +144,15 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
   }
-  // A directory trained past `epochs` no longer holds the best of the first
-  // `epochs` epochs unless that best came early enough.
+  const keepBest = (options.keep ?? "best") === "best";
+  // A directory trained past `epochs` no longer holds the last of the first
+  // `epochs` epochs, nor their best unless that best came early enough.
+  if (state.epoch > options.epochs && !keepBest) {
+    throw new RangeError(
+      `${label}: ${dir} holds ${state.epoch} epochs, so the last of the first ${options.epochs} ` +
+        `is gone; raise epochs or set another checkpointDir`,
+    );
+  }
   if (state.epoch > options.epochs && state.bestEpoch > options.epochs) {
     throw new RangeError(
       `${label}: ${dir} holds ${state.epoch} epochs with the best at epoch ${state.bestEpoch}, ` +
@@ -158,7 +165,6 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
   // Without a directory the best epoch's params are kept in memory.
   let bestParams: Map<string, Float32Array> | undefined;
 
-  const keepBest = (options.keep ?? "best") === "best";
   while (!state.stopped && state.epoch < options.epochs) {
     options.signal?.throwIfAborted();
     const epoch = state.epoch + 1;
