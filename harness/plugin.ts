@@ -165,3 +165,16 @@ export interface Plugin<C extends PluginConfig = PluginConfig> {
 export function definePlugin<C extends PluginConfig>(plugin: Plugin<C>): Plugin<C> {
   return plugin;
 }
+
+/**
+ * The config that names a cell or a checkpoint: `added` keys (a plugin's
+ * `addedKeys`) at the value they were added with are left out.
+ */
+export function hashedConfig(
+  config: PluginConfig,
+  added: Partial<PluginConfig> = {},
+): PluginConfig {
+  return Object.fromEntries(
+    Object.entries(config).filter(([k, v]) => !(k in added) || added[k] !== v),
+  );
+}

@@ -6,7 +6,15 @@
  * @module
  */
 import { evaluate, historyAt, type Mask } from "./evaluate.ts";
-import type { Device, FitContext, Plugin, PluginConfig, Preset, Scorer } from "./plugin.ts";
+import {
+  type Device,
+  type FitContext,
+  hashedConfig,
+  type Plugin,
+  type PluginConfig,
+  type Preset,
+  type Scorer,
+} from "./plugin.ts";
 import { type Progress, silentProgress } from "./progress.ts";
 import { machine, versions } from "./provenance.ts";
 import { resolveConfig } from "./registry.ts";
@@ -209,16 +217,6 @@ export function variantOf(
     .filter((k) => config[k] !== base[k])
     .map((k) => `${k}=${config[k]}`);
   return tags.length ? { variant: tags.join(", ") } : {};
-}
-
-/** The config that names a cell: `addedKeys` at the value they were added with are left out. */
-export function hashedConfig(
-  config: PluginConfig,
-  added: Partial<PluginConfig> = {},
-): PluginConfig {
-  return Object.fromEntries(
-    Object.entries(config).filter(([k, v]) => !(k in added) || added[k] !== v),
-  );
 }
 
 function joinVariants(...tags: (string | undefined)[]): { variant?: string } {

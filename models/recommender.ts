@@ -84,10 +84,7 @@ export async function fitSeq2Seq(
     const size = { dModel, dKv, dFf, heads, encoderLayers, decoderLayers };
     cfg = t5Config(size, tokenizer.vocabSize, { dropout });
   }
-  const templates = promptTemplates(
-    spec.templates,
-    config.directPrompt as "candidates" | "user",
-  );
+  const templates = promptTemplates(spec.templates, config.directPrompt);
   const prompts = new PromptEncoder(tokenizer, split.nUsers, split.nItems, {
     wholeWord: spec.wholeWord,
     wholeWordRows: config.wholeWordRows,
@@ -154,7 +151,7 @@ export async function fitSeq2Seq(
     epochs: config.epochs,
     batchSize: config.batchSize,
     patience: config.patience,
-    keep: config.keep as "best" | "last",
+    keep: config.keep,
     tasks,
     samples: (task, rng) =>
       trainRows.flatMap((u) => {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FitContext, Preset } from "../harness/plugin.ts";
+import { type FitContext, hashedConfig, type Preset } from "../harness/plugin.ts";
 import type { Rng } from "../harness/rng.ts";
 import { sha256TextSync } from "../harness/dataset_hash.ts";
 import type { Task } from "../harness/types.ts";
@@ -22,7 +22,7 @@ export const SEQ2SEQ_DEFAULTS = {
   weightDecay: 0.01,
   patience: 5,
   /** `best` (early stopping on the validation loss) or `last` (every epoch, the last one's params). */
-  keep: "best",
+  keep: "best" as "best" | "last",
   /** Users whose validation samples (both tasks) give the early-stopping loss. */
   validUsers: 1000,
   /** Train on a seeded subset of users (0 = all). */
@@ -37,7 +37,7 @@ export const SEQ2SEQ_DEFAULTS = {
   evalBatch: 16,
   decode: "free",
   /** `candidates` (the 100 in the direct prompt, as the papers) or `user` (the user alone). */
-  directPrompt: "candidates",
+  directPrompt: "candidates" as "candidates" | "user",
   /** `both` (direct and sequential, as the papers) or `task` (only the cell's task). */
   trainTasks: "both",
   ignorePad: true,
@@ -128,9 +128,8 @@ export function trainingKey(
   untrained: readonly string[] = [],
 ): string {
   const trained = Object.fromEntries(
-    Object.entries(config).filter(([k, v]) =>
-      !UNTRAINED_KEYS.includes(k) && !untrained.includes(k) &&
-      (SEQ2SEQ_ADDED_KEYS as Record<string, unknown>)[k] !== v
+    Object.entries(hashedConfig(config, SEQ2SEQ_ADDED_KEYS)).filter(([k]) =>
+      !UNTRAINED_KEYS.includes(k) && !untrained.includes(k)
     ),
   );
   // With trainTasks "task" the cell's task is part of what was trained.

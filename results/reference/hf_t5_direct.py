@@ -9,8 +9,8 @@ probability and prints HR@10 and NDCG@10 beside `pop` on the same candidates.
 
 It answers one question: does a T5 trained from scratch on this task leave
 the popularity plateau, and after how many steps? The same question asked
-of elmbench's engine is in the README ("Do the T5 models learn more than
-popularity?").
+of elmbench's engine is in the README ("Is the plateau the engine's or the
+task's?").
 
 Data: a P5-layout sequential.txt, e.g. elmbench's embedded synthetic data:
   deno eval 'import { generateSynthetic } from "./harness/synthetic.ts";
@@ -18,7 +18,7 @@ Data: a P5-layout sequential.txt, e.g. elmbench's embedded synthetic data:
     await writeSequentialTxt(await generateSynthetic({}), "syn/sequential.txt");'
 Usage: hf_t5_direct.py --data syn/sequential.txt --size cpu --variant p5 \
          --lr 1e-3 --seconds 300 --out run.jsonl
-Needs torch and transformers (run on the GPU machine: results/reference/README).
+Needs torch and transformers; results/README.md says where the committed runs ran.
 Writes one JSON line per evaluation to --out.
 """
 import argparse, json, math, random, sys, time
@@ -172,7 +172,6 @@ def epoch_samples():
     out = []
     for u in range(n_users):
         seen = set(train[u])
-        pool = None
         for pos in train[u]:
             if args.variant == "user":
                 c = []
