@@ -18,6 +18,16 @@ export interface ParamEntry {
 }
 
 /**
+ * A copy of stored values on a device (GPU memory a train step updates in
+ * place of the host arrays). The store asks it for a value only when the
+ * host reads one whose newest copy is there.
+ */
+export interface DeviceCopy {
+  /** The device's value of `name`, copied into a new host array. */
+  download(name: string): Float32Array;
+}
+
+/**
  * A map from structural names (`encoder.block.0.attn.q.weight`,
  * `opt.m.encoder.block.0.attn.q.weight`) to float32 values.
  *
@@ -31,10 +41,43 @@ export interface ParamEntry {
  */
 export class ParamStore {
   readonly #values = new Map<string, ParamEntry>();
+  /** Names whose newest value is on a device, and that device's copy. */
+  readonly #newerOn = new Map<string, DeviceCopy>();
+  /** Bumped by every host write, so a device copy knows when to upload again. */
+  readonly #versions = new Map<string, number>();
 
-  /** The value under `name`, if any. */
+  /** The value under `name`, if any (downloaded first when a device holds a newer one). */
   get(name: string): ParamEntry | undefined {
+    this.#pull(name);
     return this.#values.get(name);
+  }
+
+  /** How many times `name` was written on the host; device copies compare it. */
+  version(name: string): number {
+    return this.#versions.get(name) ?? 0;
+  }
+
+  /**
+   * Records that `copy` now holds a newer value of `name` than the host: the
+   * next host read downloads it. A later {@linkcode set} makes the host newer.
+   */
+  markNewerOn(name: string, copy: DeviceCopy): void {
+    if (!this.#values.has(name)) throw new TypeError(`Expected a stored value for "${name}"`);
+    this.#newerOn.set(name, copy);
+  }
+
+  /** Whether the newest value of `name` is on `copy` (no host read since). */
+  isNewerOn(name: string, copy: DeviceCopy): boolean {
+    return this.#newerOn.get(name) === copy;
+  }
+
+  #pull(name: string): void {
+    const copy = this.#newerOn.get(name);
+    if (!copy) return;
+    this.#newerOn.delete(name);
+    const entry = this.#values.get(name)!;
+    // Not a host write: the version stays, so the device copy stays current.
+    this.#values.set(name, { data: copy.download(name), shape: entry.shape });
   }
 
   /** Whether a value is stored under `name`. */
@@ -51,15 +94,19 @@ export class ParamStore {
       );
     }
     this.#values.set(name, { data, shape: [...shape] });
+    this.#newerOn.delete(name);
+    this.#versions.set(name, this.version(name) + 1);
   }
 
   /** Removes `name`; returns whether it was there. */
   delete(name: string): boolean {
+    this.#newerOn.delete(name);
     return this.#values.delete(name);
   }
 
-  /** Every stored value, in insertion order. */
+  /** Every stored value, in insertion order (device-newer ones downloaded first). */
   entries(): IterableIterator<[string, ParamEntry]> {
+    for (const name of [...this.#newerOn.keys()]) this.#pull(name);
     return this.#values.entries();
   }
 

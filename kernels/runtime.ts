@@ -6,6 +6,7 @@
  */
 
 import * as ort from "onnxruntime-node";
+import { prepareCuda } from "./cuda_provider.ts";
 import { type DType, type HostArray, hostArray } from "./graph.ts";
 import type { OnnxModel, ValueInfo } from "./onnx_export.ts";
 
@@ -18,6 +19,17 @@ export interface RuntimeOptions {
   device?: Device;
   /** Threads one op may use. @default 2 */
   intraOpThreads?: number;
+  /**
+   * How train steps and inference move stored values: `bound` keeps them in
+   * device memory between runs (ONNX Runtime's I/O binding), `copy` feeds
+   * them from the host on every run. @default bound on cuda, copy elsewhere
+   * (or the `ELMBENCH_IO` environment variable)
+   */
+  io?: "bound" | "copy";
+  /** TF32 matrix products on CUDA (bound I/O). @default false, fp32 as PyTorch's default */
+  tf32?: boolean;
+  /** Profile file prefix for ONNX Runtime's profiler (bound I/O). @default no profiling */
+  profile?: string;
 }
 
 /** A host-side tensor: a typed array and its shape. */
@@ -135,6 +147,15 @@ export function loadSession(model: OnnxModel, options: RuntimeOptions = {}): Pro
 }
 
 async function create(model: OnnxModel, device: Device, threads: number): Promise<Session> {
+  if (device === "cuda") {
+    try {
+      prepareCuda();
+    } catch (e) {
+      throw new Error(`Cannot start the "cuda" execution provider: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
   if (device !== "cpu") {
     const backend = ort.listSupportedBackends().find((b) => b.name === device);
     if (!backend) {

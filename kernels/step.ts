@@ -13,7 +13,8 @@ import { Graph, type HostArray, type Tensor } from "./graph.ts";
 import { exportOnnx, type OnnxModel, prune } from "./onnx_export.ts";
 import { adamw, LR_INPUT, type Optimizer } from "./optim.ts";
 import type { ParamStore } from "./param_store.ts";
-import { type HostTensor, loadSession, type RuntimeOptions, type Session } from "./runtime.ts";
+import type { HostTensor, RuntimeOptions } from "./runtime.ts";
+import { openStepRunner } from "./step_runner.ts";
 
 /** Output name of the updated value of a param or state `name`. */
 const nextName = (name: string) => `next/${name}`;
@@ -59,13 +60,18 @@ export interface TrainStep {
   readonly model: OnnxModel;
   /** Forward, backward and update; writes new params and state into the store. */
   run(feeds: Feeds, options?: RunOptions): Promise<StepResult>;
+  /** Ends ORT's profiling (asked with the `profile` option) and returns its trace file. */
+  endProfiling(): string | undefined;
 }
 
 function shapeOf(model: OnnxModel, name: string): readonly number[] {
   return model.inputs.find((v) => v.name === name)!.shape;
 }
 
-/** Builds the session feed record: user feeds, stored values, lr and random draws. */
+/**
+ * Builds the session feed record: user feeds, lr and random draws, and the
+ * stored values unless the runner binds them from device memory.
+ */
 function assemble(
   graph: Graph,
   model: OnnxModel,
@@ -73,6 +79,7 @@ function assemble(
   feeds: Feeds,
   extra: Record<string, HostTensor>,
   rng: Rng | undefined,
+  feedsStored: boolean,
 ): Record<string, HostTensor> {
   const out: Record<string, HostTensor> = { ...extra };
   for (const { name, shape } of model.inputs) {
@@ -82,9 +89,8 @@ function assemble(
       out[name] = ArrayBuffer.isView(f) ? { data: f as HostArray, shape } : f as HostTensor;
       continue;
     }
-    const stored = store.get(name);
-    if (stored) {
-      out[name] = stored;
+    if (store.has(name)) {
+      if (feedsStored) out[name] = store.get(name)!;
       continue;
     }
     const draw = graph.random.get(name);
@@ -192,14 +198,23 @@ export async function compileTrainStep(
   wrt.forEach((t, i) => (outputs[gradName(t.name)] = grads[params.length + i]));
   Object.assign(outputs, updateNodes(g, store, optimizer, params.map((p, i) => [p, grads[i]]), lr));
   const model = exportOnnx(outputs);
-  const session = await loadSession(model, options);
+  const session = await openStepRunner(model, store, options);
   const extraNames = Object.keys(options.outputs ?? {});
   return {
     model,
+    endProfiling: () => session.endProfiling(),
     async run(feeds, runOptions = {}) {
-      const all = assemble(g, model, store, feeds, {
-        [LR_INPUT]: lrFeed(runOptions.lr ?? optimizer.lr),
-      }, runOptions.rng ?? options.rng);
+      const all = assemble(
+        g,
+        model,
+        store,
+        feeds,
+        {
+          [LR_INPUT]: lrFeed(runOptions.lr ?? optimizer.lr),
+        },
+        runOptions.rng ?? options.rng,
+        session.feedsStored,
+      );
       const results = await session.run(all);
       writeBack(store, results);
       const picked: Record<string, HostTensor> = {};
@@ -250,10 +265,13 @@ export async function compileInference(
   const first = Object.values(outputs)[0];
   if (!first) throw new TypeError("Expected at least one output but found none");
   const model = exportOnnx({ ...outputs });
-  const session: Session = await loadSession(model, options);
+  const session = await openStepRunner(model, store, options);
   return {
     model,
-    run: (feeds) => session.run(assemble(first.graph, model, store, feeds, {}, options.rng)),
+    run: (feeds) =>
+      session.run(
+        assemble(first.graph, model, store, feeds, {}, options.rng, session.feedsStored),
+      ),
   };
 }
 
@@ -301,7 +319,7 @@ export async function compileUpdate(
   });
   const lr = g.input(LR_INPUT, "float32", []);
   const model = exportOnnx(updateNodes(g, store, optimizer, pairs, lr));
-  const session = await loadSession(model, options);
+  const session = await openStepRunner(model, store, options);
   return {
     model,
     async run(grads, runOptions = {}) {
@@ -315,7 +333,10 @@ export async function compileUpdate(
           ? { data: d, shape: shapeOf(model, gradName(name)) }
           : d;
       }
-      writeBack(store, await session.run(assemble(g, model, store, {}, extra, undefined)));
+      writeBack(
+        store,
+        await session.run(assemble(g, model, store, {}, extra, undefined, session.feedsStored)),
+      );
     },
   };
 }

@@ -105,7 +105,8 @@ const nUsers = 22_363, nItems = 12_101, batchSize = 64;
 const tokenizer = builtinTokenizer(templateWords());
 const prompts = new PromptEncoder(tokenizer, nUsers, nItems);
 
-function batchOf(task: Task, seed: number): Sample[] {
+/** A seeded Beauty-shaped batch of `task` (ids drawn uniformly). */
+export function batchOf(task: Task, seed: number): Sample[] {
   const rng = createRng(seed);
   return Array.from({ length: batchSize }, () => ({
     task,
@@ -116,25 +117,35 @@ function batchOf(task: Task, seed: number): Sample[] {
   }));
 }
 
-/** Median ms of a T5 train step of `task`, and the loss of its first call. */
-async function t5Step(
+/** A seeded T5 recommender over Beauty's sizes, at a preset's size, on one device. */
+export function t5Model(
   on: Device,
-  task: Task,
-  { size, threads, iters }: DeviceBenchArgs,
-): Promise<{ ms: number; firstLoss: number }> {
-  const model = new Seq2SeqRecommender({
+  size: keyof typeof T5_SIZES,
+  threads: number,
+  evalBatch = 8,
+): Seq2SeqRecommender {
+  return new Seq2SeqRecommender({
     cfg: t5Config(T5_SIZES[size], tokenizer.vocabSize),
     store: new ParamStore(),
     prompts,
     extras: { wholeWordRows: 512 },
     batchSize,
-    evalBatch: 8,
+    evalBatch,
     lr: 1e-3,
     weightDecay: 0.01,
     threads,
     device: on,
     rng: createRng(0),
   });
+}
+
+/** Median ms of a T5 train step of `task`, and the loss of its first call. */
+export async function t5Step(
+  on: Device,
+  task: Task,
+  { size, threads, iters }: Pick<DeviceBenchArgs, "size" | "threads" | "iters">,
+): Promise<{ ms: number; firstLoss: number }> {
+  const model = t5Model(on, size, threads);
   const batch = batchOf(task, 1);
   // The first call compiles the session and is the loss the providers must agree on.
   const firstLoss = await model.trainStep(task, batch);

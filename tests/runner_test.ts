@@ -33,7 +33,7 @@ Deno.test("runCells() appends one record per cell with provenance, and a rerun s
     assert.equal(r.plugin, "pop");
     assert.equal(r.data_hash, data.hash);
     assert.equal(r.split_hash.length, 64);
-    assert.equal(r.versions.onnxruntime_node, "1.30.0");
+    assert.equal(r.versions.onnxruntime_node, "1.29.0");
     assert.ok(r.versions.deno.length > 0);
     assert.ok(r.machine.cpus >= 1);
     assert.equal(r.machine.device, "cpu");
