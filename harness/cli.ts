@@ -9,12 +9,15 @@ import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
 import { COMMANDS } from "../models/mod.ts";
 import { UsageError } from "./cli_args.ts";
 import { ABLATE_HELP, ablateCommand } from "./cmd_ablate.ts";
+import { BUNDLE_HELP, bundleCommand } from "./cmd_bundle.ts";
 import { CHECK_HELP, checkCommand } from "./cmd_check.ts";
 import { DATA_HELP, dataCommand } from "./cmd_data.ts";
 import { DEMO_HELP, demoCommand } from "./cmd_demo.ts";
+import { FATBIN_HELP, fatbinCommand } from "./cmd_fatbin.ts";
 import { PLAN_HELP, planCommand } from "./cmd_plan.ts";
 import { REPRODUCE_HELP, reproduceCommand } from "./cmd_reproduce.ts";
 import { RUN_HELP, runCommand } from "./cmd_run.ts";
+import { SETUP_HELP, setupCommand } from "./cmd_setup.ts";
 import { SWEEP_HELP, sweepCommand } from "./cmd_sweep.ts";
 import { TABLE_HELP, tableCommand } from "./cmd_table.ts";
 import type { PluginRecord } from "./registry.ts";
@@ -34,6 +37,9 @@ Commands:
   plan       write an experiment's cells for a scheduler (shell, SLURM, JSON)
   check      rerun a baseline results file and fail when a metric moved
   plugins    list registered plugins with their defaults
+  setup      install ONNX Runtime's CUDA provider for --device cuda (setup cuda)
+  bundle     write one archive (Deno, project, node_modules, CUDA provider) to run offline
+  fatbin     list a CUDA library's device code per GPU arch, or keep one arch's
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join("\n")}
   help CMD   help for one command
 
@@ -49,6 +55,9 @@ const HELPS: Record<string, string> = {
   sweep: SWEEP_HELP,
   plan: PLAN_HELP,
   check: CHECK_HELP,
+  setup: SETUP_HELP,
+  bundle: BUNDLE_HELP,
+  fatbin: FATBIN_HELP,
   ...Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, c.help])),
   plugins:
     "elmbench plugins [--json]\n  Lists registered plugins, tasks, requirements and defaults.",
@@ -122,6 +131,15 @@ export async function main(args: string[]): Promise<number> {
         return await checkCommand(rest, BUILTIN_PLUGINS);
       case "plugins":
         pluginsCommand(rest, BUILTIN_PLUGINS);
+        return 0;
+      case "setup":
+        await setupCommand(rest);
+        return 0;
+      case "bundle":
+        await bundleCommand(rest);
+        return 0;
+      case "fatbin":
+        await fatbinCommand(rest);
         return 0;
       default:
         if (command in COMMANDS) {

@@ -16,6 +16,8 @@ export const SETUP_HELP = `elmbench setup cuda [--cuda 13|12] [--from DIR] [--cu
     --cuda 12            ONNX Runtime's install script (NuGet; needs a network)
     --from DIR           a folder holding libonnxruntime_providers_cuda.so and
                          libonnxruntime_providers_shared.so (offline machines)
+  Without --cuda or --from, a provider already in place (an unpacked bundle,
+  an earlier setup) is checked and kept rather than fetched again.
   Refuses a provider whose ONNX Runtime version is not onnxruntime-node's.
   Resolves every CUDA library the provider links (--cuda-libs first, then
   LD_LIBRARY_PATH, CUDA_HOME, pip's nvidia packages, the loader's cache),
@@ -37,7 +39,9 @@ export async function setupCommand(args: string[]): Promise<void> {
     );
   }
   await setupCuda({
-    cuda: oneOf("cuda", (values.cuda as string | undefined) ?? "13", ["13", "12"] as const),
+    cuda: values.cuda === undefined
+      ? undefined
+      : oneOf("cuda", values.cuda as string, ["13", "12"] as const),
     from: values.from as string | undefined,
     libDirs: (values["cuda-libs"] as string[] | undefined) ?? [],
     target: values.target as string | undefined,

@@ -32,7 +32,10 @@ export class SetupError extends Error {
 
 /** Options of {@linkcode setupCuda}. */
 export interface SetupOptions {
-  /** CUDA major version to install the provider for. @default "13" */
+  /**
+   * CUDA major version to install the provider for. When absent and a provider is
+   * already in place (a bundle, an earlier setup), that one is checked and kept. @default "13"
+   */
   readonly cuda?: "12" | "13";
   /** A folder holding the provider libraries (offline). */
   readonly from?: string;
@@ -88,6 +91,11 @@ export async function providerVersion(path: string): Promise<string | undefined>
 }
 
 async function stageProvider(options: SetupOptions, target: string, log: (s: string) => void) {
+  const inPlace = join(target, CUDA_PROVIDER), sharedInPlace = join(target, SHARED_PROVIDER);
+  if (!options.from && !options.cuda && existsSync(inPlace) && existsSync(sharedInPlace)) {
+    // A bundle (or an earlier setup) already put it there: check it and find its libraries.
+    return { cuda: inPlace, shared: sharedInPlace, source: `already in ${target}` };
+  }
   if (options.from) {
     const cuda = findFile(options.from, CUDA_PROVIDER);
     const shared = findFile(options.from, SHARED_PROVIDER);

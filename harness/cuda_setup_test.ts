@@ -112,3 +112,13 @@ Deno.test("setup cuda --from a folder without the provider says what it needs", 
     /holds no libonnxruntime_providers_cuda\.so; --from names a folder with both/,
   );
 });
+
+Deno.test("setup cuda with no source keeps a provider already in place (an unpacked bundle)", async () => {
+  const target = await Deno.makeTempDir();
+  for (const f of ["libonnxruntime_providers_cuda.so", "libonnxruntime_providers_shared.so"]) {
+    await Deno.copyFile(join(FIXTURES, "provider", f), join(target, f));
+  }
+  const manifest = await setupCuda({ libDirs: [CUDA_DIR], target, log: () => {} });
+  assert.equal(manifest.source, `already in ${target}`);
+  assert.equal(Object.keys(manifest.libraries).length, 3);
+});

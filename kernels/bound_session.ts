@@ -121,6 +121,8 @@ export class BoundSession {
   /** Loads `model` on the provider that `options.memory` belongs to. */
   static create(api: OrtCApi, model: OnnxModel, options: BoundSessionOptions): BoundSession {
     const { fn } = api;
+    // The environment first: ORT's provider options log through its default logger.
+    const env = envOf(api);
     const out = new BigUint64Array(1);
     api.check(fn.CreateSessionOptions(out), "CreateSessionOptions");
     const so = api.out(out);
@@ -135,7 +137,7 @@ export class BoundSession {
       if (options.memory.kind === "cuda") appendCuda(api, so, options.tf32 ?? false);
       const bytes = model.bytes as Uint8Array<ArrayBuffer>;
       api.check(
-        fn.CreateSessionFromArray(envOf(api), bytes, BigInt(bytes.byteLength), so, out),
+        fn.CreateSessionFromArray(env, bytes, BigInt(bytes.byteLength), so, out),
         "CreateSessionFromArray",
       );
       return new BoundSession(api, model, api.out(out));
