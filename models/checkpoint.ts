@@ -48,6 +48,8 @@ export interface HfCheckpoint {
   readonly tokenizer: Tokenizer;
   /** Params by HF name (embedding copies and an unused tied `lm_head` left out). */
   readonly params: TensorMap;
+  /** Names of the tensors left out: `*.embed_tokens.weight`, and `lm_head.weight` when tied. */
+  readonly skipped: readonly string[];
 }
 
 /**
@@ -65,9 +67,12 @@ export async function readHfCheckpoint(dir: string): Promise<HfCheckpoint> {
   const tokenizer = await readHfTokenizer(dir);
   const { tensors } = await readSafetensors(`${dir}/model.safetensors`);
   const params: TensorMap = new Map();
+  const skipped: string[] = [];
   for (const [name, t] of tensors) {
-    if (name.endsWith("embed_tokens.weight")) continue;
-    if (name === "lm_head.weight" && cfg.tieEmbeddings) continue;
+    if (name.endsWith("embed_tokens.weight") || (name === "lm_head.weight" && cfg.tieEmbeddings)) {
+      skipped.push(name);
+      continue;
+    }
     if (t.dtype !== "F32") {
       throw new TypeError(
         `Expected float tensor "${name}" in ${dir}/model.safetensors but found ${t.dtype}`,
@@ -78,7 +83,7 @@ export async function readHfCheckpoint(dir: string): Promise<HfCheckpoint> {
   if (!params.has("shared.weight")) {
     throw new TypeError(`Expected "shared.weight" in ${dir}/model.safetensors but found none`);
   }
-  return { cfg, tokenizer, params };
+  return { cfg, tokenizer, params, skipped };
 }
 
 /**

@@ -56,6 +56,8 @@ export {
   INPUTS,
   lmHead,
   sharedEmbedding,
+  type T5Forward,
+  t5Forward,
   t5Loss,
   type TrainShape,
 } from "./t5.ts";

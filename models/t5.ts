@@ -366,16 +366,43 @@ export function t5Loss(
   shape: TrainShape,
   options: BuildOptions = {},
 ): Tensor {
+  return t5Forward(g, cfg, shape, options).loss;
+}
+
+/** The intermediate results of {@linkcode t5Loss}'s pass. */
+export interface T5Forward {
+  /** Encoder output after its final norm, `[B, P + encLen, D]`. */
+  readonly encoded: Tensor;
+  /** Decoder output after its final norm (the head's input), `[B, decLen, D]`. */
+  readonly decoded: Tensor;
+  /** `[B, decLen, vocab]`. */
+  readonly logits: Tensor;
+  /** Mean cross entropy over the labels that are not -100. */
+  readonly loss: Tensor;
+}
+
+/**
+ * {@linkcode t5Loss}'s teacher-forced pass with its intermediate results
+ * exposed, for comparisons with other implementations
+ * (`hf_parity.ts`); outputs left unfetched are pruned from the exported graph.
+ */
+export function t5Forward(
+  g: Graph,
+  cfg: T5Config,
+  shape: TrainShape,
+  options: BuildOptions = {},
+): T5Forward {
   const training = options.training ?? false;
   const { batch: b, encLen, decLen } = shape;
   const { embeds, bias } = encoderEmbeddings(g, cfg, { batch: b, tokens: encLen }, options);
   const encoded = encoder(embeds, bias, cfg, training);
   const cross = Array.from({ length: cfg.decoderLayers }, (_, l) => crossKV(encoded, cfg, l));
   const decIds = g.input(INPUTS.decoderIds, "int64", [b, decLen]);
-  const h = decoder(decIds, cross, bias, cfg, { training });
-  const logits = g.reshape(lmHead(h, cfg), [b * decLen, cfg.vocabSize]);
+  const decoded = decoder(decIds, cross, bias, cfg, { training });
+  const logits = lmHead(decoded, cfg);
+  const flat = g.reshape(logits, [b * decLen, cfg.vocabSize]);
   const labels = g.reshape(g.input(INPUTS.labels, "int64", [b, decLen]), [b * decLen]);
-  return crossEntropy(logits, labels, { ignoreIndex: -100 });
+  return { encoded, decoded, logits, loss: crossEntropy(flat, labels, { ignoreIndex: -100 }) };
 }
 
 /**

@@ -87,6 +87,14 @@ export function parseHfConfig(text: string, source = "config.json"): T5Config {
     }
     return v;
   };
+  const ff = j.feed_forward_proj ?? "relu";
+  if (ff !== "relu") {
+    throw new TypeError(
+      `Expected feed_forward_proj "relu" in ${source} (elmbench's T5 has ReLU feed-forward only) but found ${
+        JSON.stringify(ff)
+      }`,
+    );
+  }
   return {
     vocabSize: num("vocab_size"),
     dModel: num("d_model"),
@@ -99,6 +107,9 @@ export function parseHfConfig(text: string, source = "config.json"): T5Config {
     maxDistance: num("relative_attention_max_distance", 128),
     dropout: num("dropout_rate", 0.1),
     eps: num("layer_norm_epsilon", 1e-6),
-    tieEmbeddings: j.tie_word_embeddings !== false,
+    // transformers 5 writes tie_word_embeddings: true for every T5 and keeps
+    // the flag's old meaning (scaled head input; t5 v1.1 says false) in
+    // scale_decoder_outputs.
+    tieEmbeddings: j.tie_word_embeddings !== false && j.scale_decoder_outputs !== false,
   };
 }
