@@ -164,6 +164,7 @@ export const GRADIENTS: Record<OpType, GradRule | null> = {
   },
   Equal: null,
   Less: null,
+  Mod: null,
   Cast: (
     { g, node, dy },
   ) => [isFloat(node.inputs[0].dtype) ? g.cast(dy, node.inputs[0].dtype) : null],

@@ -80,6 +80,14 @@ export class Graph extends GraphBase {
   div(a: Operand, b: Operand): Tensor {
     return this.#binary("Div", a, b);
   }
+  /** `a mod b` of integers (ONNX `Mod`, fmod 0), broadcasting; no gradient. */
+  mod(a: Operand, b: Operand): Tensor {
+    const x = this.lift(a, b);
+    if (x.dtype !== "int64" && x.dtype !== "int32") {
+      throw new TypeError(`Mod expects int32 or int64 operands but found ${x.dtype}`);
+    }
+    return this.#binary("Mod", a, b);
+  }
   /** `a ** b`, broadcasting. */
   pow(a: Operand, b: Operand): Tensor {
     return this.#binary("Pow", a, b);

@@ -149,7 +149,12 @@ export {
   Session,
   zerosHost,
 } from "./runtime.ts";
-export { type ParamEntry, ParamStore } from "./param_store.ts";
+export { type DeviceCopy, type ParamEntry, ParamStore } from "./param_store.ts";
+export { DROPOUT_SEED, dropoutMask } from "./dropout_mask.ts";
+export { boundMemory, endBoundProfiling, usesBoundIo } from "./step_runner.ts";
+export { prepareCuda, readCudaManifest } from "./cuda_provider.ts";
+export { gpuInfo } from "./cuda_device.ts";
+export { summarizeProfile } from "./ort_profile.ts";
 export {
   compileInference,
   compileTrainStep,

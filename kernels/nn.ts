@@ -7,6 +7,7 @@
  * @module
  */
 
+import { dropoutMask } from "./dropout_mask.ts";
 import type { Graph, Tensor } from "./graph.ts";
 import { type Initializer, normal, ones, xavier, zeros } from "./init.ts";
 
@@ -111,9 +112,10 @@ export interface DropoutOptions {
 }
 
 /**
- * Inverted dropout. The keep mask (`0` or `1 / (1 - p)`) is a random input
- * `<name>.mask` drawn by the runner's seeded rng on every call, so runs
- * repeat exactly under one seed.
+ * Inverted dropout. The keep mask (`0` or `1 / (1 - p)`) is computed in the
+ * graph from the run's `dropout.seed`, which the runner draws from its
+ * seeded rng on every call (see dropout_mask.ts), so runs repeat exactly
+ * under one seed, on any device.
  *
  * @example
  * ```ts
@@ -127,14 +129,10 @@ export function dropout(x: Tensor, name: string, options: DropoutOptions): Tenso
   const { p, training = true } = options;
   if (!(p >= 0 && p < 1)) throw new RangeError(`Expected a dropout p in [0, 1) but found ${p}`);
   if (!training || p === 0) return x;
-  const n = x.shape.reduce((a, d) => a * d, 1);
-  const keep = 1 / (1 - p);
-  const mask = x.graph.randomInput(`${name}.mask`, x.dtype, x.shape, (rng) => {
-    const m = x.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
-    for (let i = 0; i < n; i++) m[i] = rng.next() < p ? 0 : keep;
-    return m;
-  });
-  return x.graph.mul(x, mask);
+  if (x.dtype !== "float32" && x.dtype !== "float64") {
+    throw new TypeError(`Expected a float tensor for dropout "${name}" but found ${x.dtype}`);
+  }
+  return x.graph.mul(x, dropoutMask(x.graph, `${name}.mask`, x.shape, p, x.dtype));
 }
 
 /** Options of {@linkcode attention}. */

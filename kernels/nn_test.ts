@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { createRng } from "../harness/rng.ts";
 import { Graph } from "./graph.ts";
+import { DROPOUT_SEED } from "./dropout_mask.ts";
+import { ParamStore } from "./param_store.ts";
+import { compileInference } from "./step.ts";
 import { erf64, gradCheck, points } from "./_gradcheck.ts";
 import {
   attention,
@@ -121,15 +124,20 @@ Deno.test("a T5-like block (rms norm, biased masked attention, relu FFN, residua
   }, [[2, 3, 4], [1, 2, 3, 3]]);
 });
 
-Deno.test("dropout draws its mask from the runner's rng and scales kept values", () => {
+Deno.test("dropout's in-graph mask: the run's seed decides it, kept values are scaled", async () => {
   const g = new Graph();
   const x = g.input("x", "float32", [1000]);
-  dropout(x, "drop", { p: 0.25 });
-  const draw = g.random.get("drop.mask")!;
-  const a = draw(createRng(1)), b = draw(createRng(1));
+  const y = dropout(x, "drop", { p: 0.25 });
+  const infer = await compileInference({ y }, new ParamStore());
+  const ones = new Float32Array(1000).fill(1);
+  const run = async (seed: bigint) =>
+    (await infer.run({ x: ones, [DROPOUT_SEED]: BigInt64Array.of(seed) })).y.data as Float32Array;
+  const a = await run(7n), b = await run(7n), c = await run(8n);
   assert.deepEqual(a, b);
-  const kept = Array.from(a as Float32Array).filter((v) => v !== 0);
+  assert.notDeepEqual(a, c);
+  const kept = Array.from(a).filter((v) => v !== 0);
   assert.ok(kept.every((v) => Math.abs(v - 4 / 3) < 1e-6));
   assert.ok(Math.abs(kept.length / 1000 - 0.75) < 0.05, `kept ${kept.length}`);
   assert.equal(dropout(x, "off", { p: 0.25, training: false }), x);
+  assert.ok(g.random.has(DROPOUT_SEED), "the seed is a random input the runner draws");
 });

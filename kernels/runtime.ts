@@ -1,6 +1,8 @@
 /**
- * The one place in elmbench that talks to ONNX Runtime: sessions (cached by
- * graph hash), devices, and the conversion of feeds and fetches.
+ * The one place in elmbench that talks to `onnxruntime-node`: sessions
+ * (cached by graph hash), devices, and the conversion of feeds and fetches.
+ * Sessions whose stored values stay in device memory (CUDA) run through
+ * ONNX Runtime's C API instead (bound_session.ts, chosen in step_runner.ts).
  *
  * @module
  */

@@ -33,6 +33,7 @@ export const OP_TYPES = [
   "Sub",
   "Mul",
   "Div",
+  "Mod",
   "Pow",
   "Max",
   "Min",

@@ -28,7 +28,7 @@
 import type { DType, Graph, Tensor } from "../kernels/graph.ts";
 import { normal, ones } from "../kernels/init.ts";
 import { crossEntropy, linear } from "../kernels/nn.ts";
-import type { Rng } from "../harness/rng.ts";
+import { dropoutMask } from "../kernels/dropout_mask.ts";
 import { bucketMatrix } from "./relative_position.ts";
 import type { T5Config } from "./t5_config.ts";
 
@@ -70,24 +70,11 @@ function param(g: Graph, name: string, shape: number[], std: number, dtype: DTyp
   return g.byName(name) ?? g.param(name, shape, { dtype, init: normal({ std }) });
 }
 
-/** Inverted dropout with a mask drawn by a fast xorshift seeded from the step rng. */
+/** Inverted dropout; the mask is computed in the graph from the run's seed (kernels/dropout_mask.ts). */
 function dropout(x: Tensor, name: string, p: number, training: boolean): Tensor {
   if (!training || p === 0) return x;
-  const n = x.shape.reduce((a, d) => a * d, 1);
-  const keep = 1 / (1 - p);
-  const mask = x.graph.randomInput(`${name}.dropout_mask`, x.dtype, x.shape, (rng: Rng) => {
-    const m = x.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
-    let s = rng.nextU32() | 1;
-    const threshold = p * 4294967296;
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      m[i] = (s >>> 0) < threshold ? 0 : keep;
-    }
-    return m;
-  });
-  return x.graph.mul(x, mask);
+  const dtype = x.dtype === "float64" ? "float64" : "float32";
+  return x.graph.mul(x, dropoutMask(x.graph, `${name}.dropout_mask`, x.shape, p, dtype));
 }
 
 export function rmsNorm(x: Tensor, name: string, cfg: T5Config): Tensor {
