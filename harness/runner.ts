@@ -6,10 +6,10 @@
  * @module
  */
 import { evaluate, historyAt, type Mask } from "./evaluate.ts";
+import { hashedConfig, variantTags } from "./config_keys.ts";
 import {
   type Device,
   type FitContext,
-  hashedConfig,
   type Plugin,
   type PluginConfig,
   type Preset,
@@ -101,7 +101,7 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
     for (const plugin of options.plugins) {
       options.signal?.throwIfAborted();
       const config = resolveConfig(plugin, options.preset, options.overrides ?? []);
-      const configHash = (await sha256Text(stableJson(hashedConfig(config, plugin.addedKeys))))
+      const configHash = (await sha256Text(stableJson(hashedConfig(config, plugin.keys))))
         .slice(0, 16);
       const keys = await Promise.all(stages.map(async (stage) => {
         const key: CellKey = {
@@ -213,9 +213,7 @@ export function variantOf(
   preset?: Preset,
 ): { variant?: string } {
   const base = { ...plugin.defaults, ...(preset ? plugin.presets?.[preset] : {}) };
-  const tags = (plugin.variantKeys ?? [])
-    .filter((k) => config[k] !== base[k])
-    .map((k) => `${k}=${config[k]}`);
+  const tags = variantTags(plugin.keys, config, base);
   return tags.length ? { variant: tags.join(", ") } : {};
 }
 
