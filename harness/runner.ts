@@ -101,8 +101,7 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
     for (const plugin of options.plugins) {
       options.signal?.throwIfAborted();
       const config = resolveConfig(plugin, options.preset, options.overrides ?? []);
-      const configHash = (await sha256Text(stableJson(hashedConfig(config, plugin.keys))))
-        .slice(0, 16);
+      const configHash = await cellConfigHash(plugin, config);
       const keys = await Promise.all(stages.map(async (stage) => {
         const key: CellKey = {
           plugin: plugin.name,
@@ -175,6 +174,15 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
     }
   }
   return out;
+}
+
+/**
+ * The `config_hash` of a cell: the plugin's config as its keys say to hash
+ * it (renamed keys under their legacy names, added keys at their value
+ * left out), so the ids of records made before either change stay.
+ */
+export async function cellConfigHash(plugin: Plugin, config: PluginConfig): Promise<string> {
+  return (await sha256Text(stableJson(hashedConfig(config, plugin.keys)))).slice(0, 16);
 }
 
 function fitContext(
