@@ -140,9 +140,9 @@ export interface KeySpec<V = ConfigValue> {
   readonly variant?: number;
   /**
    * Does not change what is trained (how many epochs, how to decode, where
-   * checkpoints go): models that name a training run (the T5 checkpoint key)
-   * leave such a key out, so a run can be resumed or rescored under another
-   * value.
+   * checkpoints go): a plugin that names its training runs (a checkpoint
+   * directory's key) leaves such a key out, so a run can be resumed or
+   * rescored under another value.
    */
   readonly untrained?: boolean;
   /**
