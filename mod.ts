@@ -30,7 +30,8 @@ export type {
   Task,
   UserId,
 } from "./harness/types.ts";
-export { row, TASKS } from "./harness/types.ts";
+export { TASKS } from "./harness/types.ts";
+export { row } from "./kernels/mod.ts";
 export { readDataset } from "./harness/dataset_reader.ts";
 export { readAmazonReviews, writeSequentialTxt } from "./harness/amazon_reader.ts";
 export { generateSynthetic, type SyntheticOptions } from "./harness/synthetic.ts";
@@ -40,7 +41,7 @@ export { DataError, DataRangeError } from "./harness/errors.ts";
 
 // Splits and randomness.
 export { buildSplitRaw, loadSplit, NEGATIVES_PER_USER } from "./harness/split.ts";
-export { createRng, type Rng } from "./harness/rng.ts";
+export { createRng, type Rng } from "./kernels/mod.ts";
 
 // The plugin contract.
 export {

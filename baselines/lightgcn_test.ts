@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { normalizedAdjacency } from "../kernels/adjacency.ts";
 import { gradCheck, points } from "../kernels/_gradcheck.ts";
 import { Graph } from "../kernels/graph.ts";

@@ -22,7 +22,8 @@ import {
   type Scorer,
   type ScoreRequest,
 } from "../harness/plugin.ts";
-import { row, type Split } from "../harness/types.ts";
+import type { Split } from "../harness/types.ts";
+import { row } from "../kernels/mod.ts";
 import {
   checkConfigMatches,
   embeddingCheckpointConfig,

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Rng } from "../harness/rng.ts";
+import type { Rng } from "../kernels/mod.ts";
 import { Graph, type Tensor } from "../kernels/graph.ts";
 import { normal } from "../kernels/init.ts";
 import { dropout, linear } from "../kernels/nn.ts";

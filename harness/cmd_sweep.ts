@@ -8,8 +8,7 @@
 import { integer, list, oneOf, parseArgs, UsageError } from "./cli_args.ts";
 import { loadData } from "./data_source.ts";
 import type { FigurePaths } from "./figures.ts";
-import type { Preset } from "./plugin.ts";
-import { PRESETS } from "./plugin.ts";
+import { type Preset, PRESETS } from "./plugin.ts";
 import { stderrProgress } from "./progress.ts";
 import { parseOverrides, pickPlugins, type PluginRecord } from "./registry.ts";
 import type { ResultRecord } from "./results.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Progress } from "./progress.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../kernels/mod.ts";
 import type { Split, Stage, Task } from "./types.ts";
 
 /** Sizes of a run: `tiny` for tests and CI, `cpu` for 2-core machines, `paper` as published. */

@@ -8,8 +8,13 @@
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import type { ConfigValue, Plugin, PluginConfig, Preset } from "./plugin.ts";
-import { PRESETS } from "./plugin.ts";
+import {
+  type ConfigValue,
+  type Plugin,
+  type PluginConfig,
+  type Preset,
+  PRESETS,
+} from "./plugin.ts";
 import { TASKS } from "./types.ts";
 
 /** A record of plugins by name. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Ragged } from "../harness/types.ts";
+import type { Ragged } from "./ragged.ts";
 
 /**
  * A float32 sparse matrix in compressed sparse row form. Row `r` holds the
@@ -201,7 +201,7 @@ export function transpose(a: CsrMatrix): CsrMatrix {
  *
  * @example
  * ```ts
- * import { createRng } from "../harness/rng.ts";
+ * import { createRng } from "./rng.ts";
  * import { syntheticTrain } from "./adjacency.ts";
  * const train = syntheticTrain(100, 50, 800, createRng(1));
  * console.log(train.offsets.length); // 101

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fromCoo, normalizedAdjacency, syntheticTrain, transpose } from "./adjacency.ts";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 
 const ragged = (rows: number[][]) => {
   const offsets = new Uint32Array(rows.length + 1);

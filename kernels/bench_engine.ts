@@ -16,8 +16,8 @@
  * @module
  */
 
-import { createRng } from "../harness/rng.ts";
-import type { Ragged } from "../harness/types.ts";
+import { createRng } from "./rng.ts";
+import type { Ragged } from "./ragged.ts";
 import { type CsrMatrix, normalizedAdjacency, syntheticTrain } from "./adjacency.ts";
 import { createSparseEngine, spmm } from "./spmm.ts";
 

@@ -5,8 +5,16 @@
  * ONNX Runtime session over a {@linkcode ParamStore}.
  *
  * ```ts
- * import { createRng } from "../harness/rng.ts";
- * import { adamw, compileInference, compileTrainStep, crossEntropy, Graph, linear, ParamStore } from "./mod.ts";
+ * import {
+ *   adamw,
+ *   compileInference,
+ *   compileTrainStep,
+ *   createRng,
+ *   crossEntropy,
+ *   Graph,
+ *   linear,
+ *   ParamStore,
+ * } from "./mod.ts";
  *
  * const g = new Graph();
  * const x = g.input("x", "float32", [4, 2]);
@@ -34,8 +42,16 @@
  * against a dense reference).
  *
  * ```ts
- * import { createRng } from "../harness/rng.ts";
- * import { adamw, compileTrainStep, compileUpdate, Graph, linear, normal, ParamStore } from "./mod.ts";
+ * import {
+ *   adamw,
+ *   compileTrainStep,
+ *   compileUpdate,
+ *   createRng,
+ *   Graph,
+ *   linear,
+ *   normal,
+ *   ParamStore,
+ * } from "./mod.ts";
  *
  * const n = 4, d = 2;
  * const a = new Float32Array(n * n).fill(0.25); // stand-in for a CSR matrix
@@ -71,6 +87,8 @@
  * @module
  */
 
+export { createRng, type Rng } from "./rng.ts";
+export { type Ragged, row } from "./ragged.ts";
 export {
   type Attrs,
   type DType,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 import { Graph } from "./graph.ts";
 import { DROPOUT_SEED } from "./dropout_mask.ts";
 import { ParamStore } from "./param_store.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 import { gradCheck, points } from "./_gradcheck.ts";
 import { Graph } from "./graph.ts";
 import { bprLoss } from "./nn.ts";

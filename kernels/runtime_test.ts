@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 import { Graph } from "./graph.ts";
 import { crossEntropy, linear } from "./nn.ts";
 import { exportOnnx } from "./onnx_export.ts";

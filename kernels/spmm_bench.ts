@@ -7,7 +7,7 @@
  * @module
  */
 
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 import { normalizedAdjacency, syntheticTrain } from "./adjacency.ts";
 import { createSparseEngine, propagateMean, spmm, spmmJs } from "./spmm.ts";
 import { topK, topKBySort } from "./topk.ts";

@@ -9,7 +9,7 @@ import {
   spmmJs,
   spmmT,
 } from "./spmm.ts";
-import { createRng, type Rng } from "../harness/rng.ts";
+import { createRng, type Rng } from "./rng.ts";
 
 function dense(a: CsrMatrix): Float64Array[] {
   const m = Array.from({ length: a.nRows }, () => new Float64Array(a.nCols));

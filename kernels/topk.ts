@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Ragged } from "../harness/types.ts";
+import type { Ragged } from "./ragged.ts";
 
 /** Options of {@linkcode topK}. */
 export interface TopKOptions {

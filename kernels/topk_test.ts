@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { topK, topKBySort } from "./topk.ts";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 
 Deno.test("topK() breaks ties by lower index and pads short rows", () => {
   const scores = new Float32Array([1, 5, 5, NaN, 2, 5]);

@@ -29,7 +29,7 @@
  */
 
 import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
-import { createRng, type Rng } from "../harness/rng.ts";
+import { createRng, type Rng } from "../kernels/mod.ts";
 import type { Task } from "../harness/types.ts";
 import { createSparseEngine, type SparseEngine } from "../kernels/spmm.ts";
 import {

@@ -15,7 +15,7 @@ import { UMAP } from "umap-js";
 import { parseArgs, UsageError } from "../harness/cli_args.ts";
 import { loadData } from "../harness/data_source.ts";
 import { type FigurePaths, writeFigure } from "../harness/figures.ts";
-import { createRng, type Rng } from "../harness/rng.ts";
+import { createRng, type Rng } from "../kernels/mod.ts";
 import { buildSplitRaw } from "../harness/split.ts";
 import type { Split } from "../harness/types.ts";
 import type { TopLevelSpec } from "vega-lite";

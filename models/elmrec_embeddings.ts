@@ -20,8 +20,8 @@
  * @module
  */
 
-import type { Rng } from "../harness/rng.ts";
-import { row, type Split, type Task } from "../harness/types.ts";
+import { type Rng, row } from "../kernels/mod.ts";
+import type { Split, Task } from "../harness/types.ts";
 import { type CsrMatrix, normalizedAdjacency } from "../kernels/adjacency.ts";
 import { normal } from "../kernels/init.ts";
 import { adamw } from "../kernels/optim.ts";

@@ -4,8 +4,8 @@
  * feeds the backbone receives.
  */
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
-import { row, type Task } from "../harness/types.ts";
+import { createRng, row } from "../kernels/mod.ts";
+import type { Task } from "../harness/types.ts";
 import { normalizedAdjacency } from "../kernels/adjacency.ts";
 import { gradients } from "../kernels/autodiff.ts";
 import { Graph } from "../kernels/graph.ts";

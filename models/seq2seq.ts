@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Rng } from "../harness/rng.ts";
+import type { Rng } from "../kernels/mod.ts";
 import type { Task } from "../harness/types.ts";
 import { Graph } from "../kernels/graph.ts";
 import { adamw } from "../kernels/optim.ts";

@@ -7,7 +7,7 @@
  */
 
 import { type FitContext, hashedConfig, type Preset } from "../harness/plugin.ts";
-import type { Rng } from "../harness/rng.ts";
+import type { Rng } from "../kernels/mod.ts";
 import { sha256TextSync } from "../harness/dataset_hash.ts";
 import type { Task } from "../harness/types.ts";
 import { T5_SIZES } from "./t5_config.ts";

@@ -17,7 +17,7 @@
  */
 
 import type { Progress } from "../harness/progress.ts";
-import type { Rng } from "../harness/rng.ts";
+import type { Rng } from "../kernels/mod.ts";
 import type { Task } from "../harness/types.ts";
 import type { ParamStore } from "../kernels/param_store.ts";
 import { readStore, writeStore } from "./checkpoint.ts";

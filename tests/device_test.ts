@@ -10,7 +10,7 @@ import { generateSynthetic } from "../harness/synthetic.ts";
 import { Graph } from "../kernels/graph.ts";
 import { exportOnnx } from "../kernels/onnx_export.ts";
 import { loadSession } from "../kernels/runtime.ts";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { normalizedAdjacency } from "../kernels/adjacency.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import { createLightGcnTrainer, EMBEDDING } from "../baselines/lightgcn.ts";
