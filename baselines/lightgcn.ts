@@ -24,18 +24,15 @@
 import { fitInfo, fitPairwise, PAIRWISE_FIT_DOCS } from "../harness/pairwise_fit.ts";
 import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
-import { type CsrMatrix, graphSize, normalizedAdjacency } from "../kernels/adjacency.ts";
-import {
-  checkConfigMatches,
-  embeddingCheckpointConfig,
-  loadCheckpoint,
-  saveCheckpoint,
-} from "../kernels/checkpoint.ts";
-import { createEmbeddingScorer, gatherRows, vectorScorer } from "../kernels/embedding_scorer.ts";
+import type { CsrMatrix } from "../kernels/adjacency.ts";
+import { graphSize, normalizedAdjacency } from "../models/interaction_graph.ts";
+import { loadCheckpoint, saveCheckpoint } from "../kernels/checkpoint.ts";
+import { checkConfigMatches, embeddingCheckpointConfig } from "../models/embedding_checkpoint.ts";
+import { createEmbeddingScorer, gatherRows, vectorScorer } from "../models/embedding_scorer.ts";
 import { Graph, type Tensor } from "../kernels/graph.ts";
 import { adam } from "../kernels/optim.ts";
 import { ParamStore } from "../kernels/param_store.ts";
-import { embLoss, weightedBprLoss } from "../kernels/rec_losses.ts";
+import { embLoss, weightedBprLoss } from "../models/rec_losses.ts";
 import {
   createSparseEngine,
   propagateMean,

@@ -24,13 +24,9 @@ import {
 } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
 import { row } from "../kernels/mod.ts";
-import {
-  checkConfigMatches,
-  embeddingCheckpointConfig,
-  loadCheckpoint,
-  saveCheckpoint,
-} from "../kernels/checkpoint.ts";
-import { createEmbeddingScorer, vectorScorer } from "../kernels/embedding_scorer.ts";
+import { loadCheckpoint, saveCheckpoint } from "../kernels/checkpoint.ts";
+import { checkConfigMatches, embeddingCheckpointConfig } from "../models/embedding_checkpoint.ts";
+import { createEmbeddingScorer, vectorScorer } from "../models/embedding_scorer.ts";
 import { Graph } from "../kernels/graph.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import { compileInference } from "../kernels/step.ts";

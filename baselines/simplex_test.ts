@@ -4,7 +4,7 @@ import { gradCheck, points } from "../kernels/_gradcheck.ts";
 import { Graph } from "../kernels/graph.ts";
 import { adam } from "../kernels/optim.ts";
 import { ParamStore } from "../kernels/param_store.ts";
-import { cclLoss, embLoss } from "../kernels/rec_losses.ts";
+import { cclLoss, embLoss } from "../models/rec_losses.ts";
 import { compileTrainStep } from "../kernels/step.ts";
 import { createSimplexTrainer, simplexRowLoss, userTower } from "./simplex_tower.ts";
 

@@ -14,7 +14,7 @@ import { normal } from "../kernels/init.ts";
 import { dropout, linear } from "../kernels/nn.ts";
 import { adam } from "../kernels/optim.ts";
 import { ParamStore } from "../kernels/param_store.ts";
-import { cclLoss, type CclOptions, embLoss } from "../kernels/rec_losses.ts";
+import { cclLoss, type CclOptions, embLoss } from "../models/rec_losses.ts";
 import { compileTrainStep, compileUpdate } from "../kernels/step.ts";
 import type { Device } from "../kernels/runtime.ts";
 

@@ -111,7 +111,6 @@ export { gradients, type GradientsOptions } from "./autodiff.ts";
 export {
   attention,
   type AttentionOptions,
-  bprLoss,
   type CosineOptions,
   cosineSimilarity,
   crossEntropy,
@@ -170,9 +169,16 @@ export {
 export { type DeviceCopy, type ParamEntry, ParamStore } from "./param_store.ts";
 export { DROPOUT_SEED, dropoutMask } from "./dropout_mask.ts";
 export { boundMemory, endBoundProfiling, usesBoundIo } from "./step_runner.ts";
-export { prepareCuda, readCudaManifest } from "./cuda_provider.ts";
-export { gpuInfo } from "./cuda_device.ts";
-export { summarizeProfile } from "./ort_profile.ts";
+export {
+  CUDA_MANIFEST,
+  CUDA_PROVIDER,
+  type CudaManifest,
+  prepareCuda,
+  readCudaManifest,
+} from "./cuda_provider.ts";
+export { type GpuInfo, gpuInfo } from "./cuda_device.ts";
+export { openOrtCApi, ortBinaryDir, type OrtCApi } from "./ort_capi.ts";
+export { type OpTime, type ProfileSummary, summarizeProfile } from "./ort_profile.ts";
 export {
   compileInference,
   compileTrainStep,
@@ -188,3 +194,32 @@ export {
   type Update,
   type UpdateOptions,
 } from "./step.ts";
+export {
+  type Checkpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+  type SaveCheckpointOptions,
+} from "./checkpoint.ts";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  type Safetensors,
+  type SafetensorsWriteOptions,
+  type Tensor as SafetensorsTensor,
+  type TensorDtype,
+  type TensorMap,
+  writeSafetensors,
+} from "./safetensors.ts";
+export { type CsrMatrix, fromCoo, normalizeSymmetric, transpose } from "./adjacency.ts";
+export {
+  createSparseEngine,
+  propagateMean,
+  propagateMeanBackward,
+  type PropagateOptions,
+  type SparseEngine,
+  type SparseEngineOptions,
+  spmm,
+  type SpmmOptions,
+  spmmT,
+} from "./spmm.ts";

@@ -22,7 +22,8 @@
 
 import { type Rng, row } from "../kernels/mod.ts";
 import type { Split, Task } from "../harness/types.ts";
-import { type CsrMatrix, normalizedAdjacency } from "../kernels/adjacency.ts";
+import type { CsrMatrix } from "../kernels/adjacency.ts";
+import { normalizedAdjacency } from "./interaction_graph.ts";
 import { normal } from "../kernels/init.ts";
 import { adamw } from "../kernels/optim.ts";
 import type { ParamStore } from "../kernels/param_store.ts";

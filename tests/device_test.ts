@@ -11,7 +11,7 @@ import { Graph } from "../kernels/graph.ts";
 import { exportOnnx } from "../kernels/onnx_export.ts";
 import { loadSession } from "../kernels/runtime.ts";
 import { createRng } from "../kernels/mod.ts";
-import { normalizedAdjacency } from "../kernels/adjacency.ts";
+import { normalizedAdjacency } from "../models/interaction_graph.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import { createLightGcnTrainer, EMBEDDING } from "../baselines/lightgcn.ts";
 import { t5Step } from "../models/device_bench.ts";
