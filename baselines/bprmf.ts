@@ -11,15 +11,19 @@
 import { fitInfo, fitPairwise, PAIRWISE_FIT_DOCS } from "../harness/pairwise_fit.ts";
 import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
-import { loadCheckpoint, saveCheckpoint } from "../kernels/checkpoint.ts";
+import {
+  adam,
+  compileTrainStep,
+  Graph,
+  loadCheckpoint,
+  normal,
+  ParamStore,
+  saveCheckpoint,
+  type Tensor,
+} from "../kernels/mod.ts";
 import { checkConfigMatches, embeddingCheckpointConfig } from "../models/embedding_checkpoint.ts";
 import { createEmbeddingScorer, gatherRows, vectorScorer } from "../models/embedding_scorer.ts";
-import { Graph, type Tensor } from "../kernels/graph.ts";
-import { normal } from "../kernels/init.ts";
-import { adam } from "../kernels/optim.ts";
-import { ParamStore } from "../kernels/param_store.ts";
 import { embLoss, weightedBprLoss } from "../models/rec_losses.ts";
-import { compileTrainStep } from "../kernels/step.ts";
 
 /** Typed defaults: RecBole's BPR settings on these data (its reference run). */
 export const BPRMF_DEFAULTS = {

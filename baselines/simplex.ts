@@ -23,13 +23,16 @@ import {
   type ScoreRequest,
 } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
-import { row } from "../kernels/mod.ts";
-import { loadCheckpoint, saveCheckpoint } from "../kernels/checkpoint.ts";
+import {
+  compileInference,
+  Graph,
+  loadCheckpoint,
+  ParamStore,
+  row,
+  saveCheckpoint,
+} from "../kernels/mod.ts";
 import { checkConfigMatches, embeddingCheckpointConfig } from "../models/embedding_checkpoint.ts";
 import { createEmbeddingScorer, vectorScorer } from "../models/embedding_scorer.ts";
-import { Graph } from "../kernels/graph.ts";
-import { ParamStore } from "../kernels/param_store.ts";
-import { compileInference } from "../kernels/step.ts";
 import { createSimplexTrainer, fillHistory, ITEMS, USERS, userTower } from "./simplex_tower.ts";
 
 /** Typed defaults: RecBole's SimpleX settings (its reference run on these data). */

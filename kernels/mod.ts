@@ -2,7 +2,14 @@
  * The elmbench tensor engine: build a graph of ONNX primitives with static
  * shapes, differentiate it with one table of gradient rules, emit the
  * optimizer update into the same graph, and run the whole train step as one
- * ONNX Runtime session over a {@linkcode ParamStore}.
+ * ONNX Runtime session over a {@linkcode ParamStore}. Beside it, what every
+ * floor above builds on: the seeded generator ({@linkcode createRng}), ragged
+ * rows ({@linkcode Ragged}), CSR matrices with sparse propagation, and
+ * checkpoints (safetensors).
+ *
+ * This file is the engine's one public face: code outside `kernels/`
+ * imports the engine from here (tests and benchmarks may reach its files),
+ * and the engine imports nothing of the project (`tests/layers_test.ts`).
  *
  * ```ts
  * import {
@@ -82,7 +89,9 @@
  * await update.run({ "emb.weight": spmm(a, grads.propagated.data as Float32Array, true) });
  * ```
  *
- * Exactly one file, `runtime.ts`, imports `onnxruntime-node`.
+ * Exactly one file, `runtime.ts`, imports `onnxruntime-node`, and only
+ * when the first session starts: loading the engine (as the harness and
+ * the public API do, for the generator) loads no native code.
  *
  * @module
  */

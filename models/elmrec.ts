@@ -29,9 +29,8 @@
  */
 
 import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
-import { createRng, type Rng } from "../kernels/mod.ts";
+import { createRng, createSparseEngine, type Rng, type SparseEngine } from "../kernels/mod.ts";
 import type { Task } from "../harness/types.ts";
-import { createSparseEngine, type SparseEngine } from "../kernels/spmm.ts";
 import {
   elmrecGraph,
   ElmrecTables,

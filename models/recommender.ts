@@ -14,9 +14,8 @@
  */
 
 import { definePlugin, type FitContext, type Plugin, type Scorer } from "../harness/plugin.ts";
-import { type Rng, row } from "../kernels/mod.ts";
+import { ParamStore, type Rng, row } from "../kernels/mod.ts";
 import type { Stage, Task } from "../harness/types.ts";
-import { ParamStore } from "../kernels/param_store.ts";
 import { PromptEncoder, type WholeWordMode } from "./batch.ts";
 import { TokenTrie } from "./beam_search.ts";
 import { loadHfParams, readHfCheckpoint } from "./checkpoint.ts";
