@@ -3,10 +3,14 @@
  *
  * The public API for plugin authors and scripts. The data flow reads top to
  * bottom: load data -> split -> plugin.fit -> score -> evaluate -> report.
+ * It loads no built-in plugin and no native code (ONNX Runtime loads with
+ * the first session), so an external plugin that imports it stays light;
+ * scripts that run the built-ins take them from `plugins.ts`.
  *
  * @example
  * ```ts ignore
- * import { BUILTIN_PLUGINS, buildTable, generateSynthetic, renderTable, runCells } from "./mod.ts";
+ * import { buildTable, generateSynthetic, renderTable, runCells } from "./mod.ts";
+ * import { BUILTIN_PLUGINS } from "./plugins.ts";
  * const data = await generateSynthetic({ users: 300 });
  * const records = await runCells(data, {
  *   task: "direct",
@@ -60,7 +64,6 @@ export {
   type ValidateOptions,
 } from "./harness/plugin.ts";
 export { type PluginRecord, resolveConfig, withExternalPlugins } from "./harness/registry.ts";
-export { BUILTIN_PLUGINS } from "./baselines/mod.ts";
 
 // Evaluation, running, reporting.
 export { evaluate, type EvaluateOptions, type Evaluation, type Mask } from "./harness/evaluate.ts";

@@ -4,7 +4,7 @@
  * Runtime fails naming the provider instead of quietly training on the CPU.
  */
 import { strict as assert } from "node:assert";
-import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins.ts";
 import { runCells } from "../harness/runner.ts";
 import { generateSynthetic } from "../harness/synthetic.ts";
 import { Graph } from "../kernels/graph.ts";
