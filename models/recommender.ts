@@ -13,7 +13,7 @@
  * @module
  */
 
-import { definePlugin, type FitContext, type Plugin, type Scorer } from "../harness/plugin.ts";
+import type { FitContext, Scorer } from "../harness/plugin.ts";
 import { ParamStore, type Rng, row } from "../kernels/mod.ts";
 import type { Stage, Task } from "../harness/types.ts";
 import { PromptEncoder, type WholeWordMode } from "./batch.ts";
@@ -26,16 +26,7 @@ import type { EncoderExtras } from "./t5.ts";
 import { type T5Config, t5Config } from "./t5_config.ts";
 import { builtinTokenizer, type Tokenizer } from "./tokenizer.ts";
 import { trainLoop } from "./train.ts";
-import {
-  checkSeq2SeqConfig,
-  fitRngOf,
-  SEQ2SEQ_ADDED_KEYS,
-  SEQ2SEQ_DEFAULTS,
-  SEQ2SEQ_DOCS,
-  SEQ2SEQ_PRESETS,
-  type Seq2SeqConfig,
-  trainingKey,
-} from "./seq2seq_config.ts";
+import { checkSeq2SeqConfig, fitRngOf, type Seq2SeqConfig, trainingKey } from "./seq2seq_config.ts";
 
 /** What a plugin adds to the shared body. */
 export interface Seq2SeqSpec {
@@ -255,24 +246,4 @@ export async function fitSeq2Seq(
     train_log: result.log,
   };
   return { recommend, info };
-}
-
-/**
- * A T5 plugin that adds nothing but its {@linkcode Seq2SeqSpec} to the
- * shared body (P5, POD): both tasks, the shared config, presets and docs,
- * and the decoding mode as a variant.
- */
-export function seq2seqPlugin(description: string, spec: Seq2SeqSpec): Plugin<Seq2SeqConfig> {
-  return definePlugin({
-    name: spec.name,
-    description,
-    tasks: ["direct", "sequential"],
-    defaults: SEQ2SEQ_DEFAULTS,
-    presets: SEQ2SEQ_PRESETS,
-    docs: SEQ2SEQ_DOCS,
-    variantKeys: ["decode", "directPrompt", "keep", "epochs"],
-    addedKeys: SEQ2SEQ_ADDED_KEYS,
-    requires: ["train-sequences", "item-ids", "prompts"],
-    fit: (ctx, config) => fitSeq2Seq(ctx, config, spec),
-  });
 }
