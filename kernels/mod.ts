@@ -9,7 +9,8 @@
  *
  * This file is the engine's one public face: code outside `kernels/`
  * imports the engine from here (tests and benchmarks may reach its files),
- * and the engine imports nothing of the project (`tests/layers_test.ts`).
+ * and the engine imports nothing of the project outside `kernels/`, npm
+ * packages aside (`tests/layers_test.ts`).
  *
  * ```ts
  * import {
