@@ -3,10 +3,14 @@
  *
  * The public API for plugin authors and scripts. The data flow reads top to
  * bottom: load data -> split -> plugin.fit -> score -> evaluate -> report.
+ * It loads no built-in plugin and no native code (ONNX Runtime loads with
+ * the first session), so an external plugin that imports it stays light;
+ * scripts that run the built-ins take them from `plugins.ts`.
  *
  * @example
  * ```ts ignore
- * import { BUILTIN_PLUGINS, buildTable, generateSynthetic, renderTable, runCells } from "./mod.ts";
+ * import { buildTable, generateSynthetic, renderTable, runCells } from "./mod.ts";
+ * import { BUILTIN_PLUGINS } from "./plugins.ts";
  * const data = await generateSynthetic({ users: 300 });
  * const records = await runCells(data, {
  *   task: "direct",
@@ -30,7 +34,8 @@ export type {
   Task,
   UserId,
 } from "./harness/types.ts";
-export { row, TASKS } from "./harness/types.ts";
+export { TASKS } from "./harness/types.ts";
+export { row } from "./kernels/mod.ts";
 export { readDataset } from "./harness/dataset_reader.ts";
 export { readAmazonReviews, writeSequentialTxt } from "./harness/amazon_reader.ts";
 export { generateSynthetic, type SyntheticOptions } from "./harness/synthetic.ts";
@@ -40,7 +45,7 @@ export { DataError, DataRangeError } from "./harness/errors.ts";
 
 // Splits and randomness.
 export { buildSplitRaw, loadSplit, NEGATIVES_PER_USER } from "./harness/split.ts";
-export { createRng, type Rng } from "./harness/rng.ts";
+export { createRng, type Rng } from "./kernels/mod.ts";
 
 // The plugin contract.
 export {
@@ -64,7 +69,6 @@ export {
 } from "./harness/plugin.ts";
 export { type PluginRecord, resolveConfig, withExternalPlugins } from "./harness/registry.ts";
 export { ANY_DATASET, hashedConfig, valueForDataset } from "./harness/config_keys.ts";
-export { BUILTIN_PLUGINS } from "./baselines/mod.ts";
 
 // Evaluation, running, reporting.
 export { evaluate, type EvaluateOptions, type Evaluation, type Mask } from "./harness/evaluate.ts";

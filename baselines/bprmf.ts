@@ -12,18 +12,18 @@ import { fitInfo, fitPairwise, PAIRWISE_FIT_KEYS } from "../harness/pairwise_fit
 import { type DefaultsOf, definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
 import {
-  checkConfigMatches,
-  embeddingCheckpointConfig,
+  adam,
+  compileTrainStep,
+  Graph,
   loadCheckpoint,
+  normal,
+  ParamStore,
   saveCheckpoint,
-} from "../kernels/checkpoint.ts";
-import { createEmbeddingScorer, gatherRows, vectorScorer } from "../kernels/embedding_scorer.ts";
-import { Graph, type Tensor } from "../kernels/graph.ts";
-import { normal } from "../kernels/init.ts";
-import { adam } from "../kernels/optim.ts";
-import { ParamStore } from "../kernels/param_store.ts";
-import { embLoss, weightedBprLoss } from "../kernels/rec_losses.ts";
-import { compileTrainStep } from "../kernels/step.ts";
+  type Tensor,
+} from "../kernels/mod.ts";
+import { checkConfigMatches, embeddingCheckpointConfig } from "../models/embedding_checkpoint.ts";
+import { createEmbeddingScorer, gatherRows, vectorScorer } from "../models/embedding_scorer.ts";
+import { embLoss, weightedBprLoss } from "../models/rec_losses.ts";
 
 /**
  * Every key: RecBole's BPR settings on these data (its reference run).

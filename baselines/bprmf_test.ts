@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { gradCheck, points } from "../kernels/_gradcheck.ts";
 import { bprmfLoss } from "./bprmf.ts";
 

@@ -24,26 +24,26 @@
 import { fitInfo, fitPairwise, PAIRWISE_FIT_KEYS } from "../harness/pairwise_fit.ts";
 import { type DefaultsOf, definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
-import { type CsrMatrix, graphSize, normalizedAdjacency } from "../kernels/adjacency.ts";
 import {
-  checkConfigMatches,
-  embeddingCheckpointConfig,
-  loadCheckpoint,
-  saveCheckpoint,
-} from "../kernels/checkpoint.ts";
-import { createEmbeddingScorer, gatherRows, vectorScorer } from "../kernels/embedding_scorer.ts";
-import { Graph, type Tensor } from "../kernels/graph.ts";
-import { adam } from "../kernels/optim.ts";
-import { ParamStore } from "../kernels/param_store.ts";
-import { embLoss, weightedBprLoss } from "../kernels/rec_losses.ts";
-import {
+  adam,
+  compileTrainStep,
+  compileUpdate,
   createSparseEngine,
+  type CsrMatrix,
+  type Device,
+  Graph,
+  loadCheckpoint,
+  ParamStore,
   propagateMean,
   propagateMeanBackward,
+  saveCheckpoint,
   type SparseEngine,
-} from "../kernels/spmm.ts";
-import { compileTrainStep, compileUpdate } from "../kernels/step.ts";
-import type { Device } from "../kernels/runtime.ts";
+  type Tensor,
+} from "../kernels/mod.ts";
+import { graphSize, normalizedAdjacency } from "../models/interaction_graph.ts";
+import { checkConfigMatches, embeddingCheckpointConfig } from "../models/embedding_checkpoint.ts";
+import { createEmbeddingScorer, gatherRows, vectorScorer } from "../models/embedding_scorer.ts";
+import { embLoss, weightedBprLoss } from "../models/rec_losses.ts";
 
 /**
  * Every key: the LightGCN paper's settings (= RecBole's reference run).

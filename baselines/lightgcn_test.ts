@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
-import { normalizedAdjacency } from "../kernels/adjacency.ts";
+import { createRng } from "../kernels/mod.ts";
+import { normalizedAdjacency } from "../models/interaction_graph.ts";
 import { gradCheck, points } from "../kernels/_gradcheck.ts";
 import { Graph } from "../kernels/graph.ts";
 import { adam } from "../kernels/optim.ts";

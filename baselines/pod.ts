@@ -7,12 +7,30 @@
  * added to the token embeddings for all tasks. Generates item ids by beam
  * search.
  *
+ * The backbone, its training and its scorer are the T5 code shared with P5
+ * and ELMRec (`models/`); this plugin chooses POD's input.
+ *
  * @module
  */
-import { seq2seqPlugin } from "../models/mod.ts";
+import { definePlugin } from "../harness/plugin.ts";
+import { fitSeq2Seq, SEQ2SEQ_KEYS, SEQ2SEQ_PRESETS, type Seq2SeqSpec } from "../models/mod.ts";
+
+/** POD's input: the ids only, 3 prompt vectors per task, incremental whole-word indices. */
+const POD_SPEC: Seq2SeqSpec = {
+  name: "pod",
+  wholeWord: "incremental",
+  templates: "ids",
+  promptLength: 3,
+};
 
 /** POD: continuous prompts and incremental whole-word embeddings. */
-export const pod = seq2seqPlugin(
-  "POD: T5 with 3 learned prompt vectors per task and incremental whole-word embeddings",
-  { name: "pod", wholeWord: "incremental", templates: "ids", promptLength: 3 },
-);
+export const pod = definePlugin({
+  name: "pod",
+  description:
+    "POD: T5 with 3 learned prompt vectors per task and incremental whole-word embeddings",
+  tasks: ["direct", "sequential"],
+  keys: SEQ2SEQ_KEYS,
+  presets: SEQ2SEQ_PRESETS,
+  requires: ["train-sequences", "item-ids", "prompts"],
+  fit: (ctx, config) => fitSeq2Seq(ctx, config, POD_SPEC),
+});

@@ -24,17 +24,17 @@ import {
   type Scorer,
   type ScoreRequest,
 } from "../harness/plugin.ts";
-import { row, type Split } from "../harness/types.ts";
+import type { Split } from "../harness/types.ts";
 import {
-  checkConfigMatches,
-  embeddingCheckpointConfig,
+  compileInference,
+  Graph,
   loadCheckpoint,
+  ParamStore,
+  row,
   saveCheckpoint,
-} from "../kernels/checkpoint.ts";
-import { createEmbeddingScorer, vectorScorer } from "../kernels/embedding_scorer.ts";
-import { Graph } from "../kernels/graph.ts";
-import { ParamStore } from "../kernels/param_store.ts";
-import { compileInference } from "../kernels/step.ts";
+} from "../kernels/mod.ts";
+import { checkConfigMatches, embeddingCheckpointConfig } from "../models/embedding_checkpoint.ts";
+import { createEmbeddingScorer, vectorScorer } from "../models/embedding_scorer.ts";
 import { createSimplexTrainer, fillHistory, ITEMS, USERS, userTower } from "./simplex_tower.ts";
 
 /**

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { gradCheck, points } from "../kernels/_gradcheck.ts";
 import { Graph } from "../kernels/graph.ts";
 import { adam } from "../kernels/optim.ts";
 import { ParamStore } from "../kernels/param_store.ts";
-import { embLoss } from "../kernels/rec_losses.ts";
+import { cclLoss, embLoss } from "../models/rec_losses.ts";
 import { compileTrainStep } from "../kernels/step.ts";
-import { cclLoss } from "../kernels/rec_losses.ts";
 import { createSimplexTrainer, simplexRowLoss, userTower } from "./simplex_tower.ts";
 
 const tower = { nUsers: 3, nItems: 6, dim: 4, gamma: 0.5 };

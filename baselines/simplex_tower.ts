@@ -8,15 +8,20 @@
  *
  * @module
  */
-import type { Rng } from "../harness/rng.ts";
-import { Graph, type Tensor } from "../kernels/graph.ts";
-import { normal } from "../kernels/init.ts";
-import { dropout, linear } from "../kernels/nn.ts";
-import { adam } from "../kernels/optim.ts";
-import { ParamStore } from "../kernels/param_store.ts";
-import { cclLoss, type CclOptions, embLoss } from "../kernels/rec_losses.ts";
-import { compileTrainStep, compileUpdate } from "../kernels/step.ts";
-import type { Device } from "../kernels/runtime.ts";
+import {
+  adam,
+  compileTrainStep,
+  compileUpdate,
+  type Device,
+  dropout,
+  Graph,
+  linear,
+  normal,
+  ParamStore,
+  type Rng,
+  type Tensor,
+} from "../kernels/mod.ts";
+import { cclLoss, type CclOptions, embLoss } from "../models/rec_losses.ts";
 
 /** Param names, as RecBole names them. */
 export const USERS = "user_emb.weight";

@@ -17,8 +17,7 @@
 import { parseArgs } from "node:util";
 import { loadData } from "../harness/data_source.ts";
 import { loadSplit } from "../harness/split.ts";
-import { createRng } from "../harness/rng.ts";
-import { propagateMean } from "../kernels/spmm.ts";
+import { createRng, propagateMean } from "../kernels/mod.ts";
 import { elmrecGraph } from "../models/elmrec_embeddings.ts";
 
 /** RMS per dimension of rows `from` to `to` (exclusive) of a `d`-column table. */

@@ -9,8 +9,12 @@ import { fileURLToPath } from "node:url";
 import { cellArgs, cellSlug, type CellSpec } from "./cells.ts";
 import { readResults } from "./results.ts";
 
-/** The CLI entry, for subprocesses and scheduler scripts. */
-export const CLI_PATH = fileURLToPath(new URL("./cli.ts", import.meta.url));
+/**
+ * The CLI entry (`cli.ts` at the project's root), for subprocesses and
+ * scheduler scripts: a cell runs as `elmbench run`. A path, not an import:
+ * the harness runs the entry but does not load it.
+ */
+export const CLI_PATH = fileURLToPath(new URL("../cli.ts", import.meta.url));
 
 /** Permissions a cell subprocess needs. */
 export const CELL_PERMISSIONS = [

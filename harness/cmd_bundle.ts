@@ -109,7 +109,7 @@ here="$(cd "$(dirname "$(readlink -f "\${BASH_SOURCE[0]}")")" && pwd)"
 export DENO_DIR="\${ELMBENCH_DENO_DIR:-$here/.deno_dir}"
 export DENO_NO_UPDATE_CHECK=1
 cd "$here"
-exec "$here/bin/deno" run -A --cached-only harness/cli.ts "$@"
+exec "$here/bin/deno" run -A --cached-only cli.ts "$@"
 `;
 }
 

@@ -70,7 +70,7 @@ Deno.test("launcherScript() is valid bash that runs the bundled Deno offline", a
   strictEqual(script.startsWith("#!/usr/bin/env bash\n"), true);
   strictEqual(
     script.trimEnd().split("\n").at(-1),
-    'exec "$here/bin/deno" run -A --cached-only harness/cli.ts "$@"',
+    'exec "$here/bin/deno" run -A --cached-only cli.ts "$@"',
   );
   const bash = await Deno.stat("/bin/bash").then(() => true, () => false);
   if (!bash) return console.log("launcher syntax not checked: no /bin/bash");
@@ -110,7 +110,7 @@ Deno.test("writeBundle() packs Deno, the project, the launcher and this platform
       [0o755, (await Deno.stat(Deno.execPath())).size],
     );
     deepStrictEqual(entries.get(mod)?.bytes, await Deno.readFile(`${ROOT}/mod.ts`));
-    strictEqual(entries.get("elmbench/harness/cli.ts")?.type, "file");
+    strictEqual(entries.get("elmbench/cli.ts")?.type, "file");
     strictEqual(entries.get("elmbench/tests/fixtures/fatbin/libscale.so")?.size, 31672);
     strictEqual(names.some((n) => n.startsWith("elmbench/.git/")), false);
 

@@ -37,7 +37,7 @@ export function renderPlan(
 ): string {
   const absOut = resolve(out);
   const cellsDir = `${absOut}/cells`;
-  const root = resolve(dirname(CLI_PATH), "..");
+  const root = dirname(CLI_PATH);
   if (format === "json") {
     return JSON.stringify(
       cells.map((cell) => ({

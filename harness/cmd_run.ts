@@ -6,8 +6,7 @@
 import { integer, list, oneOf, parseArgs, UsageError } from "./cli_args.ts";
 import { loadData } from "./data_source.ts";
 import type { Mask } from "./evaluate.ts";
-import type { Device, Preset } from "./plugin.ts";
-import { PRESETS } from "./plugin.ts";
+import { type Device, type Preset, PRESETS } from "./plugin.ts";
 import { stderrProgress } from "./progress.ts";
 import {
   checkUnscopedOverrides,

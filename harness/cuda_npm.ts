@@ -10,7 +10,7 @@
 
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { CUDA_PROVIDER } from "../kernels/cuda_provider.ts";
+import { CUDA_PROVIDER } from "../kernels/mod.ts";
 import { readTar } from "./tar.ts";
 
 /** The package, its integrity (from the registry) and where its libraries sit. */

@@ -16,9 +16,14 @@
 
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { CUDA_MANIFEST, CUDA_PROVIDER, type CudaManifest } from "../kernels/cuda_provider.ts";
-import { gpuInfo } from "../kernels/cuda_device.ts";
-import { openOrtCApi, ortBinaryDir } from "../kernels/ort_capi.ts";
+import {
+  CUDA_MANIFEST,
+  CUDA_PROVIDER,
+  type CudaManifest,
+  gpuInfo,
+  openOrtCApi,
+  ortBinaryDir,
+} from "../kernels/mod.ts";
 import { cudaSearchDirs, resolveLibraries } from "./cuda_libs.ts";
 import { fetchNpmProvider, NPM_PROVIDER } from "./cuda_npm.ts";
 

@@ -2,7 +2,7 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { parseDataset, readDataset } from "./dataset_reader.ts";
 import { DataError, DataRangeError, isDataError } from "./errors.ts";
 import { sha256Hex } from "./dataset_hash.ts";
-import { row } from "./types.ts";
+import { row } from "../kernels/mod.ts";
 
 const fixtures = new URL("../tests/fixtures/", import.meta.url).pathname;
 const enc = (s: string) => new TextEncoder().encode(s);

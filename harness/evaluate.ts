@@ -12,12 +12,17 @@
  *
  * @module
  */
-import { ALL_METRICS, listRankBlock, MetricAccumulator, rankBlock } from "./metrics.ts";
-import type { PerUserMetrics } from "./metrics.ts";
+import {
+  ALL_METRICS,
+  listRankBlock,
+  MetricAccumulator,
+  type PerUserMetrics,
+  rankBlock,
+} from "./metrics.ts";
 import type { CandidateRequest, Scorer } from "./plugin.ts";
 import { type Progress, silentProgress } from "./progress.ts";
-import { createRng } from "./rng.ts";
-import { row, type Split, type Stage, type Task } from "./types.ts";
+import { createRng, row } from "../kernels/mod.ts";
+import type { Split, Stage, Task } from "./types.ts";
 
 /** Which items the full-ranking protocol excludes from the candidates. */
 export type Mask = "none" | "train" | "history";

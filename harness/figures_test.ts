@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { countMarks, svgToPng } from "./figures.ts";
-import { renderSweep, sweepCommand, type SweepRow, writeSweepFigure } from "./cmd_sweep.ts";
-import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
+import { renderSweep, type SweepRow, writeSweepFigure } from "./cmd_sweep.ts";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
 
@@ -34,27 +33,4 @@ Deno.test("svgToPng() rasterises an SVG to PNG bytes", async () => {
     '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4" fill="red"/></svg>',
   );
   assert.deepEqual([...png.slice(0, 4)], PNG_MAGIC);
-});
-
-Deno.test("elmbench sweep runs a plugin per value and writes its figure", async () => {
-  const dir = await Deno.makeTempDir();
-  const log = console.log;
-  const lines: string[] = [];
-  console.log = (...a: unknown[]) => lines.push(a.join(" "));
-  try {
-    await sweepCommand([
-      ...["--model", "bprmf", "--param", "dim", "--values", "4,8,16"],
-      ...["--data", "synthetic", "--synthetic", "users=120,items=150", "--task", "direct"],
-      ...["--preset", "tiny", "--set", "epochs=2", "--out", dir],
-    ], BUILTIN_PLUGINS);
-  } finally {
-    console.log = log;
-  }
-  const text = lines.join("\n");
-  assert.match(text, /\| dim \| seeds \| HR@5 \| NDCG@5 \| HR@10 \| NDCG@10 \|/);
-  for (const v of ["4", "8", "16"]) assert.match(text, new RegExp(`\\| ${v} \\| 1 \\|`));
-  const svg = await Deno.readTextFile(`${dir}/sweep-dim.svg`);
-  assert.equal(countMarks(svg, "symbol"), 6);
-  assert.ok((await Deno.stat(`${dir}/sweep-dim.png`)).size > 1000);
-  await Deno.remove(dir, { recursive: true });
 });

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { Rng } from "./rng.ts";
-import { type Ragged, row } from "./types.ts";
+import { type Rng, row } from "../kernels/mod.ts";
+import type { Ragged } from "./types.ts";
 
 /**
  * Draws `perUser` distinct negatives per user from items 1..nItems that are

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Progress } from "./progress.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../kernels/mod.ts";
 import type { Split, Stage, Task } from "./types.ts";
 import { withDefaults } from "./config_keys.ts";
 

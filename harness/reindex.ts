@@ -8,7 +8,7 @@
  */
 
 import type { Dataset, Ragged } from "./types.ts";
-import { createRng } from "./rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { sha256TextSync } from "./dataset_hash.ts";
 
 /**

@@ -29,7 +29,7 @@ import {
   writePerUser,
 } from "./results.ts";
 import { sha256Text } from "./dataset_hash.ts";
-import { createRng } from "./rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { loadSplit } from "./split.ts";
 import type { Dataset, Reindex, Split, Stage, Task } from "./types.ts";
 

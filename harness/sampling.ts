@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Rng } from "./rng.ts";
-import { type Ragged, row, type Split } from "./types.ts";
+import { type Rng, row } from "../kernels/mod.ts";
+import type { Ragged, Split } from "./types.ts";
 
 /** Every training interaction as parallel (user row, item) arrays. */
 export interface Interactions {

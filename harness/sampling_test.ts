@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { tinyDataset } from "../tests/_helpers.ts";
-import { createRng } from "./rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { PairwiseSampler, trainInteractions, TrainMembership } from "./sampling.ts";
 import { buildSplitRaw } from "./split.ts";
 

@@ -6,10 +6,9 @@
  * @module
  */
 import { drawNegatives, flattenNegatives } from "./negatives.ts";
-import { createRng } from "./rng.ts";
+import { createRng, row } from "../kernels/mod.ts";
 import { readSplitArrow, splitToArrow } from "./split_arrow.ts";
 import type { Dataset, Ragged, Reindex, Split } from "./types.ts";
-import { row } from "./types.ts";
 
 /** Negatives per user in the 100-candidate protocol. */
 export const NEGATIVES_PER_USER = 99;

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { tinyDataset } from "../tests/_helpers.ts";
 import { buildSplitRaw, loadSplit } from "./split.ts";
-import { row } from "./types.ts";
+import { row } from "../kernels/mod.ts";
 
 const seqs = [[1, 2, 3, 4], [2, 3, 5, 6, 7], [1, 5, 6]];
 

@@ -21,7 +21,7 @@
  */
 
 import type { Dataset } from "./types.ts";
-import { createRng, type Rng } from "./rng.ts";
+import { createRng, type Rng } from "../kernels/mod.ts";
 import { formatSequentialTxt, sha256Text } from "./dataset_hash.ts";
 
 /** Options of {@linkcode generateSynthetic}. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { createRng } from "./rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { generateSynthetic } from "./synthetic.ts";
 
 const draws = 3 * (await generateSynthetic()).sequences.values.length;

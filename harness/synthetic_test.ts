@@ -2,7 +2,7 @@ import { deepStrictEqual, notStrictEqual, ok, rejects, strictEqual } from "node:
 import { generateSynthetic } from "./synthetic.ts";
 import { formatSequentialTxt, sha256Text } from "./dataset_hash.ts";
 import { parseDataset } from "./dataset_reader.ts";
-import { row } from "./types.ts";
+import { row } from "../kernels/mod.ts";
 import type { Dataset } from "./types.ts";
 
 /** Share of transitions whose next item is max(history) + 1: the id leak. */

@@ -1,11 +1,16 @@
 /**
  * The data types every stage shares: ids, datasets, splits, tasks.
  *
- * Bulk data lives in typed arrays laid out as CSR (offsets + values), so a
- * 300k-interaction dataset is a handful of allocations, not 300k objects.
+ * Bulk data lives in typed arrays laid out as CSR (offsets + values; the
+ * engine's {@linkcode Ragged}), so a 300k-interaction dataset is a handful
+ * of allocations, not 300k objects.
  *
  * @module
  */
+import type { Ragged } from "../kernels/mod.ts";
+
+// The engine's ragged rows, named here beside the types that hold them.
+export type { Ragged };
 
 /** A user id as written in `sequential.txt`: 1-based and contiguous. */
 export type UserId = number & { readonly __brand: "UserId" };
@@ -22,17 +27,6 @@ export type Stage = "valid" | "test";
 
 /** How item ids are numbered before anything else sees the data. */
 export type Reindex = "none" | "random";
-
-/** Ragged rows of ids in CSR form: row r is `values[offsets[r] .. offsets[r+1])`. */
-export interface Ragged {
-  readonly offsets: Uint32Array;
-  readonly values: Int32Array;
-}
-
-/** One row of a {@linkcode Ragged} as a view (no copy). */
-export function row(r: Ragged, index: number): Int32Array {
-  return r.values.subarray(r.offsets[index], r.offsets[index + 1]);
-}
 
 /**
  * A dataset in the P5 / POD / ELMRec layout. Row `u - 1` of `sequences` holds

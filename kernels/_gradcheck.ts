@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Rng } from "../harness/rng.ts";
+import type { Rng } from "./rng.ts";
 import { gradients } from "./autodiff.ts";
 import { Graph, type Tensor } from "./graph.ts";
 import { exportOnnx } from "./onnx_export.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Rng } from "../harness/rng.ts";
+import type { Rng } from "./rng.ts";
 import type { Initializer } from "./init.ts";
 import {
   type Attrs,

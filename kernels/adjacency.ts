@@ -1,14 +1,11 @@
 /**
- * Sparse matrices in CSR form and the normalized user-item adjacency
- * `Â = D^-1/2 A D^-1/2` that LightGCN and ELMRec propagate over.
- *
- * Node numbering follows the spec (methods.md §2 and §4): node 0 is unused
- * (an isolated row), user `u` is node `u`, item `i` is node `nUsers + i`.
+ * Sparse matrices in CSR form: building one from coordinates, transposing,
+ * and the symmetric normalisation `D^-1/2 A D^-1/2` that graph propagation
+ * runs over (`spmm.ts`). Which graph, and how its nodes are numbered, is
+ * the caller's (the user-item graph: `models/interaction_graph.ts`).
  *
  * @module
  */
-
-import type { Ragged } from "../harness/types.ts";
 
 /**
  * A float32 sparse matrix in compressed sparse row form. Row `r` holds the
@@ -25,87 +22,6 @@ export interface CsrMatrix {
   readonly values: Float32Array;
   /** True when the matrix is known to equal its transpose (products then skip transposing). */
   readonly symmetric?: boolean;
-}
-
-/** Number of nodes of the bipartite graph: users + items + the unused node 0. */
-export function graphSize(nUsers: number, nItems: number): number {
-  return nUsers + nItems + 1;
-}
-
-/**
- * Builds the symmetric normalized adjacency of the user-item training graph,
- * without self loops: entry `(r, c)` is `1 / sqrt(deg(r) * deg(c))` for every
- * distinct edge. A user who bought the same item twice gets one edge, so the
- * degrees count distinct neighbours.
- *
- * @param nUsers Number of users; row `u - 1` of `train` is user `u`.
- * @param nItems Number of items; item ids in `train` are in `1 .. nItems`.
- * @param train Each user's training items (1-based item ids).
- * @returns An `n x n` matrix with `n = nUsers + nItems + 1`.
- *
- * @example
- * ```ts
- * import { normalizedAdjacency } from "./adjacency.ts";
- * // user 1 bought items 1 and 2; user 2 bought item 2
- * const train = { offsets: new Uint32Array([0, 2, 3]), values: new Int32Array([1, 2, 2]) };
- * const a = normalizedAdjacency(2, 2, train);
- * console.log(a.nRows, a.offsets[a.nRows]); // 5 6
- * ```
- */
-export function normalizedAdjacency(nUsers: number, nItems: number, train: Ragged): CsrMatrix {
-  for (const [name, v] of [["nUsers", nUsers], ["nItems", nItems]] as const) {
-    if (!Number.isInteger(v) || v < 0) {
-      throw new RangeError(`Expected ${name} to be a non-negative integer but found ${v}`);
-    }
-  }
-  if (train.offsets.length !== nUsers + 1) {
-    throw new TypeError(
-      `Expected train to have ${nUsers + 1} offsets (nUsers + 1) but found ${train.offsets.length}`,
-    );
-  }
-  const n = graphSize(nUsers, nItems);
-  // Distinct sorted items per user: deduplicates edges and makes user rows sorted.
-  const userItems: Int32Array[] = new Array(nUsers);
-  const degree = new Int32Array(n);
-  for (let u = 0; u < nUsers; u++) {
-    const items = train.values.slice(train.offsets[u], train.offsets[u + 1]).sort();
-    let m = 0;
-    for (let k = 0; k < items.length; k++) {
-      const item = items[k];
-      if (!Number.isInteger(item) || item < 1 || item > nItems) {
-        throw new RangeError(
-          `Expected item ids in [1, ${nItems}] but found ${item} for user ${u + 1}`,
-        );
-      }
-      if (m === 0 || items[m - 1] !== item) items[m++] = item;
-    }
-    userItems[u] = items.subarray(0, m);
-    degree[u + 1] = m;
-    for (let k = 0; k < m; k++) degree[nUsers + items[k]]++;
-  }
-  const offsets = new Int32Array(n + 1);
-  for (let r = 0; r < n; r++) offsets[r + 1] = offsets[r] + degree[r];
-  const nnz = offsets[n];
-  const columns = new Int32Array(nnz);
-  const values = new Float32Array(nnz);
-  const dinv = new Float64Array(n);
-  for (let r = 0; r < n; r++) dinv[r] = degree[r] > 0 ? 1 / Math.sqrt(degree[r]) : 0;
-  const fill = offsets.slice(0, n);
-  // Users are visited in increasing order, so item rows come out sorted too.
-  for (let u = 1; u <= nUsers; u++) {
-    const items = userItems[u - 1];
-    for (let k = 0; k < items.length; k++) {
-      const node = nUsers + items[k];
-      const w = dinv[u] * dinv[node];
-      const pu = fill[u]++;
-      columns[pu] = node;
-      values[pu] = w;
-      const pi = fill[node]++;
-      columns[pi] = u;
-      values[pi] = w;
-    }
-  }
-  return { nRows: n, nCols: n, offsets, columns, values, symmetric: true };
 }
 
 /**
@@ -167,7 +83,7 @@ export function fromCoo(
 
 /**
  * Transposes a CSR matrix (a counting sort by column), keeping rows sorted.
- * `Â` is symmetric, so propagation never needs this; it backs the general
+ * A normalised adjacency is symmetric, so propagation never needs this; it backs the general
  * `spmmT` path and non-symmetric inputs.
  *
  * @example
@@ -196,34 +112,36 @@ export function transpose(a: CsrMatrix): CsrMatrix {
 }
 
 /**
- * A random user-item training set shaped like a real one (heavy-tailed item
- * popularity), for benchmarks and tests when no data directory is around.
+ * The symmetric normalisation `D^-1/2 A D^-1/2` of a square matrix, with
+ * degrees the row sums: entry `(r, c)` becomes `a_rc / sqrt(deg(r) * deg(c))`
+ * (a row of degree 0 stays empty). The structure is kept, and so is the
+ * `symmetric` mark of `a`, which a symmetric `a` should carry: products
+ * then skip transposing.
  *
  * @example
  * ```ts
- * import { createRng } from "../harness/rng.ts";
- * import { syntheticTrain } from "./adjacency.ts";
- * const train = syntheticTrain(100, 50, 800, createRng(1));
- * console.log(train.offsets.length); // 101
+ * import { fromCoo, normalizeSymmetric } from "./adjacency.ts";
+ * // the path 0 - 1 - 2: degrees 1, 2, 1
+ * const a = normalizeSymmetric({ ...fromCoo(3, 3, [0, 1, 1, 2], [1, 0, 2, 1], [1, 1, 1, 1]), symmetric: true });
+ * console.log(Array.from(a.values, (v) => v.toFixed(4))); // ["0.7071", "0.7071", "0.7071", "0.7071"]
  * ```
  */
-export function syntheticTrain(
-  nUsers: number,
-  nItems: number,
-  nInteractions: number,
-  rng: { next(): number; int(n: number): number },
-): Ragged {
-  const offsets = new Uint32Array(nUsers + 1);
-  for (let u = 0; u < nUsers; u++) {
-    // Spread the interactions evenly, with +-50% jitter per user.
-    const mean = nInteractions / nUsers;
-    offsets[u + 1] = offsets[u] + Math.max(1, Math.round(mean * (0.5 + rng.next())));
+export function normalizeSymmetric(a: CsrMatrix): CsrMatrix {
+  if (a.nRows !== a.nCols) {
+    throw new TypeError(`Expected a square matrix but found ${a.nRows} x ${a.nCols}`);
   }
-  const values = new Int32Array(offsets[nUsers]);
-  for (let k = 0; k < values.length; k++) {
-    // Squaring a uniform draw skews towards low ids: a cheap popularity tail.
-    const x = rng.next();
-    values[k] = 1 + Math.min(nItems - 1, Math.floor(x * x * nItems));
+  const n = a.nRows;
+  const dinv = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    let degree = 0;
+    for (let k = a.offsets[r]; k < a.offsets[r + 1]; k++) degree += a.values[k];
+    dinv[r] = degree > 0 ? 1 / Math.sqrt(degree) : 0;
   }
-  return { offsets, values };
+  const values = new Float32Array(a.values.length);
+  for (let r = 0; r < n; r++) {
+    for (let k = a.offsets[r]; k < a.offsets[r + 1]; k++) {
+      values[k] = a.values[k] * dinv[r] * dinv[a.columns[k]];
+    }
+  }
+  return { ...a, values };
 }

@@ -1,33 +1,6 @@
 import assert from "node:assert/strict";
-import { fromCoo, normalizedAdjacency, syntheticTrain, transpose } from "./adjacency.ts";
-import { createRng } from "../harness/rng.ts";
-
-const ragged = (rows: number[][]) => {
-  const offsets = new Uint32Array(rows.length + 1);
-  rows.forEach((r, i) => offsets[i + 1] = offsets[i] + r.length);
-  return { offsets, values: Int32Array.from(rows.flat()) };
-};
-
-Deno.test("normalizedAdjacency() matches a hand-computed 2-user, 3-item graph", () => {
-  // user 1: items 1, 2 (item 2 listed twice); user 2: item 2, 3.
-  // Nodes: 0 unused, users 1-2, items 3-5. Degrees: u1 2, u2 2, i1 1, i2 2, i3 1.
-  const a = normalizedAdjacency(2, 3, ragged([[2, 1, 2], [3, 2]]));
-  assert.equal(a.nRows, 6);
-  assert.equal(a.symmetric, true);
-  assert.deepEqual(Array.from(a.offsets), [0, 0, 2, 4, 5, 7, 8]);
-  assert.deepEqual(Array.from(a.columns), [3, 4, 4, 5, 1, 1, 2, 2]);
-  const s = Math.SQRT1_2, h = 0.5;
-  const want = [s, h, h, s, s, h, h, s];
-  a.values.forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-7, `value ${k}: ${v}`));
-});
-
-Deno.test("normalizedAdjacency() rejects out-of-range items and wrong offsets", () => {
-  assert.throws(() => normalizedAdjacency(1, 2, ragged([[3]])), {
-    name: "RangeError",
-    message: "Expected item ids in [1, 2] but found 3 for user 1",
-  });
-  assert.throws(() => normalizedAdjacency(2, 2, ragged([[1]])), { name: "TypeError" });
-});
+import { fromCoo, normalizeSymmetric, transpose } from "./adjacency.ts";
+import { createRng } from "./rng.ts";
 
 Deno.test("transpose() of transpose() is the identity and rows stay sorted", () => {
   const rng = createRng(3);
@@ -51,10 +24,26 @@ Deno.test("transpose() of transpose() is the identity and rows stay sorted", () 
   assert.deepEqual(back.values, a.values);
 });
 
-Deno.test("normalizedAdjacency() of a synthetic train set is symmetric", () => {
-  const a = normalizedAdjacency(50, 30, syntheticTrain(50, 30, 400, createRng(1)));
-  const t = transpose(a);
-  assert.deepEqual(t.offsets, a.offsets);
-  assert.deepEqual(t.columns, a.columns);
-  assert.deepEqual(t.values, a.values);
+Deno.test("normalizeSymmetric() divides by the square roots of both degrees and keeps the structure", () => {
+  // A weighted triangle plus an isolated row 3: degrees 3, 3, 4, 0.
+  const rows = [0, 0, 1, 1, 2, 2], cols = [1, 2, 0, 2, 0, 1], vals = [1, 2, 1, 2, 2, 2];
+  const a = { ...fromCoo(4, 4, rows, cols, vals), symmetric: true };
+  const n = normalizeSymmetric(a);
+  assert.equal(n.symmetric, true);
+  assert.deepEqual(n.offsets, a.offsets);
+  assert.deepEqual(n.columns, a.columns);
+  const want = [
+    1 / 3,
+    2 / Math.sqrt(12),
+    1 / 3,
+    2 / Math.sqrt(12),
+    2 / Math.sqrt(12),
+    2 / Math.sqrt(12),
+  ];
+  n.values.forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-7, `value ${k}: ${v}`));
+  assert.equal(n.offsets[4] - n.offsets[3], 0);
+  assert.throws(() => normalizeSymmetric(fromCoo(2, 3, [0], [1], [1])), {
+    name: "TypeError",
+    message: "Expected a square matrix but found 2 x 3",
+  });
 });

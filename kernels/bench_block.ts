@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 import { Graph } from "./graph.ts";
 import { normal } from "./init.ts";
 import { t5Block } from "./nn.ts";

@@ -4,7 +4,7 @@
  * host-I/O path's numbers.
  */
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 import { Graph } from "./graph.ts";
 import { crossEntropy, dropout, linear } from "./nn.ts";
 import { adamw } from "./optim.ts";

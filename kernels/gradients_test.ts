@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 import { gradients } from "./autodiff.ts";
 import { GRADIENTS } from "./gradients.ts";
 import { Graph, OP_TYPES, type Tensor } from "./graph.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Rng } from "../harness/rng.ts";
+import type { Rng } from "./rng.ts";
 
 /** Draws a parameter's first values (row-major) for a shape. */
 export type Initializer = (rng: Rng, shape: readonly number[]) => Float32Array;
@@ -27,7 +27,7 @@ export interface NormalOptions {
  *
  * @example
  * ```ts
- * import { createRng } from "../harness/rng.ts";
+ * import { createRng } from "./rng.ts";
  * import { normal } from "./init.ts";
  * const w = normal({ std: 0.02 })(createRng(0), [4, 8]);
  * ```
@@ -54,7 +54,7 @@ export interface UniformOptions {
  *
  * @example
  * ```ts
- * import { createRng } from "../harness/rng.ts";
+ * import { createRng } from "./rng.ts";
  * import { uniform } from "./init.ts";
  * const w = uniform({ low: -0.1, high: 0.1 })(createRng(0), [3]);
  * ```
@@ -84,7 +84,7 @@ export interface XavierOptions {
  *
  * @example
  * ```ts
- * import { createRng } from "../harness/rng.ts";
+ * import { createRng } from "./rng.ts";
  * import { xavier } from "./init.ts";
  * const w = xavier()(createRng(0), [16, 8]);
  * ```
@@ -105,7 +105,7 @@ export function xavier(options: XavierOptions = {}): Initializer {
  *
  * @example
  * ```ts
- * import { createRng } from "../harness/rng.ts";
+ * import { createRng } from "./rng.ts";
  * import { zeros } from "./init.ts";
  * const b = zeros()(createRng(0), [8]);
  * ```
@@ -119,7 +119,7 @@ export function zeros(): Initializer {
  *
  * @example
  * ```ts
- * import { createRng } from "../harness/rng.ts";
+ * import { createRng } from "./rng.ts";
  * import { ones } from "./init.ts";
  * const scale = ones()(createRng(0), [8]);
  * ```

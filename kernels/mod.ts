@@ -2,11 +2,27 @@
  * The elmbench tensor engine: build a graph of ONNX primitives with static
  * shapes, differentiate it with one table of gradient rules, emit the
  * optimizer update into the same graph, and run the whole train step as one
- * ONNX Runtime session over a {@linkcode ParamStore}.
+ * ONNX Runtime session over a {@linkcode ParamStore}. Beside it, what every
+ * floor above builds on: the seeded generator ({@linkcode createRng}), ragged
+ * rows ({@linkcode Ragged}), CSR matrices with sparse propagation, and
+ * checkpoints (safetensors).
+ *
+ * This file is the engine's one public face: code outside `kernels/`
+ * imports the engine from here (tests and benchmarks may reach its files),
+ * and the engine imports nothing of the project outside `kernels/`, npm
+ * packages aside (`tests/layers_test.ts`).
  *
  * ```ts
- * import { createRng } from "../harness/rng.ts";
- * import { adamw, compileInference, compileTrainStep, crossEntropy, Graph, linear, ParamStore } from "./mod.ts";
+ * import {
+ *   adamw,
+ *   compileInference,
+ *   compileTrainStep,
+ *   createRng,
+ *   crossEntropy,
+ *   Graph,
+ *   linear,
+ *   ParamStore,
+ * } from "./mod.ts";
  *
  * const g = new Graph();
  * const x = g.input("x", "float32", [4, 2]);
@@ -34,8 +50,16 @@
  * against a dense reference).
  *
  * ```ts
- * import { createRng } from "../harness/rng.ts";
- * import { adamw, compileTrainStep, compileUpdate, Graph, linear, normal, ParamStore } from "./mod.ts";
+ * import {
+ *   adamw,
+ *   compileTrainStep,
+ *   compileUpdate,
+ *   createRng,
+ *   Graph,
+ *   linear,
+ *   normal,
+ *   ParamStore,
+ * } from "./mod.ts";
  *
  * const n = 4, d = 2;
  * const a = new Float32Array(n * n).fill(0.25); // stand-in for a CSR matrix
@@ -66,11 +90,15 @@
  * await update.run({ "emb.weight": spmm(a, grads.propagated.data as Float32Array, true) });
  * ```
  *
- * Exactly one file, `runtime.ts`, imports `onnxruntime-node`.
+ * Exactly one file, `runtime.ts`, imports `onnxruntime-node`, and only
+ * when the first session starts: loading the engine (as the harness and
+ * the public API do, for the generator) loads no native code.
  *
  * @module
  */
 
+export { createRng, type Rng } from "./rng.ts";
+export { type Ragged, row } from "./ragged.ts";
 export {
   type Attrs,
   type DType,
@@ -93,7 +121,6 @@ export { gradients, type GradientsOptions } from "./autodiff.ts";
 export {
   attention,
   type AttentionOptions,
-  bprLoss,
   type CosineOptions,
   cosineSimilarity,
   crossEntropy,
@@ -152,9 +179,16 @@ export {
 export { type DeviceCopy, type ParamEntry, ParamStore } from "./param_store.ts";
 export { DROPOUT_SEED, dropoutMask } from "./dropout_mask.ts";
 export { boundMemory, endBoundProfiling, usesBoundIo } from "./step_runner.ts";
-export { prepareCuda, readCudaManifest } from "./cuda_provider.ts";
-export { gpuInfo } from "./cuda_device.ts";
-export { summarizeProfile } from "./ort_profile.ts";
+export {
+  CUDA_MANIFEST,
+  CUDA_PROVIDER,
+  type CudaManifest,
+  prepareCuda,
+  readCudaManifest,
+} from "./cuda_provider.ts";
+export { type GpuInfo, gpuInfo } from "./cuda_device.ts";
+export { openOrtCApi, ortBinaryDir, type OrtCApi } from "./ort_capi.ts";
+export { type OpTime, type ProfileSummary, summarizeProfile } from "./ort_profile.ts";
 export {
   compileInference,
   compileTrainStep,
@@ -170,3 +204,32 @@ export {
   type Update,
   type UpdateOptions,
 } from "./step.ts";
+export {
+  type Checkpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+  type SaveCheckpointOptions,
+} from "./checkpoint.ts";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  type Safetensors,
+  type SafetensorsWriteOptions,
+  type Tensor as SafetensorsTensor,
+  type TensorDtype,
+  type TensorMap,
+  writeSafetensors,
+} from "./safetensors.ts";
+export { type CsrMatrix, fromCoo, normalizeSymmetric, transpose } from "./adjacency.ts";
+export {
+  createSparseEngine,
+  propagateMean,
+  propagateMeanBackward,
+  type PropagateOptions,
+  type SparseEngine,
+  type SparseEngineOptions,
+  spmm,
+  type SpmmOptions,
+  spmmT,
+} from "./spmm.ts";

@@ -261,22 +261,6 @@ export function softplus(x: Tensor): Tensor {
   return g.add(g.mul(x, 0.5), g.add(g.mul(a, 0.5), g.log(g.add(g.exp(g.neg(a)), 1))));
 }
 
-/**
- * Bayesian personalised ranking loss: `mean(-log sigmoid(pos - neg))`,
- * computed as `mean(softplus(neg - pos))`.
- *
- * @example
- * ```ts
- * import { Graph } from "./graph.ts";
- * import { bprLoss } from "./nn.ts";
- * const g = new Graph();
- * const loss = bprLoss(g.input("pos", "float32", [8]), g.input("neg", "float32", [8]));
- * ```
- */
-export function bprLoss(pos: Tensor, neg: Tensor): Tensor {
-  return pos.graph.reduceMean(softplus(pos.graph.sub(neg, pos)), undefined, false);
-}
-
 /** Options of {@linkcode cosineSimilarity}. */
 export interface CosineOptions {
   /** @default -1 */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 import { Graph } from "./graph.ts";
 import { DROPOUT_SEED } from "./dropout_mask.ts";
 import { ParamStore } from "./param_store.ts";
@@ -7,7 +7,6 @@ import { compileInference } from "./step.ts";
 import { erf64, gradCheck, points } from "./_gradcheck.ts";
 import {
   attention,
-  bprLoss,
   cosineSimilarity,
   crossEntropy,
   dropout,
@@ -83,14 +82,6 @@ Deno.test("crossEntropy averages over non-ignored targets only", async () => {
   const { loss: out } = await s.run({});
   // Row 0: -log(1/2); row 1: -log(1/4); row 2 ignored.
   assert.ok(Math.abs(Number(out.data[0]) - (Math.log(2) + Math.log(4)) / 2) < 1e-6);
-});
-
-Deno.test("bprLoss matches central differences, including pos == neg", async () => {
-  const rng = createRng(5);
-  const pos = input(rng, [6]), neg = input(rng, [6]);
-  neg.values[1] = pos.values[1];
-  const err = await gradCheck(rng, (_g, [p, n]) => bprLoss(p, n), [pos, neg]);
-  assert.ok(err < 1e-6, `relative error ${err}`);
 });
 
 Deno.test("softplus is stable for large inputs and exact at zero", async () => {

@@ -4,10 +4,14 @@
  * Sessions whose stored values stay in device memory (CUDA) run through
  * ONNX Runtime's C API instead (bound_session.ts, chosen in step_runner.ts).
  *
+ * The package, and with it ONNX Runtime's native library, loads with the
+ * first session, not with the engine: the harness and the public API
+ * (`mod.ts`) import the engine for its generator, and an external plugin
+ * that imports `mod.ts` must not load a native binding it never uses.
+ *
  * @module
  */
 
-import * as ort from "onnxruntime-node";
 import { prepareCuda } from "./cuda_provider.ts";
 import { type DType, type HostArray, hostArray } from "./graph.ts";
 import type { OnnxModel, ValueInfo } from "./onnx_export.ts";
@@ -40,7 +44,54 @@ export interface HostTensor {
   readonly shape: readonly number[];
 }
 
-const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
+/** An `onnxruntime-node` tensor, as far as this file reads one. */
+interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+
+/** An `onnxruntime-node` inference session, as far as this file uses one. */
+interface OrtSession {
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+/**
+ * The part of `onnxruntime-node`'s API this file uses, written out because
+ * the package is imported by a computed name (see {@linkcode loadOrt});
+ * `runtime_test.ts` checks it against the package's own types.
+ */
+export interface OrtApi {
+  Tensor: new (type: OrtTensorType, data: HostArray, dims: readonly number[]) => OrtTensor;
+  InferenceSession: {
+    create(bytes: Uint8Array, options: OrtSessionOptions): Promise<OrtSession>;
+  };
+  listSupportedBackends(): readonly { readonly name: string }[];
+}
+
+type OrtTensorType = "float32" | "float64" | "int64" | "int32" | "bool";
+
+interface OrtSessionOptions {
+  executionProviders: readonly string[];
+  graphOptimizationLevel: "all";
+  executionMode: "sequential";
+  intraOpNumThreads: number;
+  interOpNumThreads: number;
+  logSeverityLevel: 3;
+}
+
+// A computed specifier keeps the package out of the static module graph:
+// `deno info` and `deno check` of a module that reaches the engine do not
+// pull in ONNX Runtime's binaries or types.
+const ORT_PACKAGE = "onnxruntime-node";
+let ortLoading: Promise<OrtApi> | undefined;
+
+/** Loads `onnxruntime-node` once, on the first session. */
+export function loadOrt(): Promise<OrtApi> {
+  return ortLoading ??= import(ORT_PACKAGE) as Promise<OrtApi>;
+}
+
+const ORT_TYPE: Record<DType, OrtTensorType> = {
   float32: "float32",
   float64: "float64",
   int64: "int64",
@@ -58,7 +109,8 @@ const ARRAY_OF: Record<DType, string> = {
 
 /** A loaded model, ready to run. */
 export class Session {
-  readonly #session: ort.InferenceSession;
+  readonly #ort: OrtApi;
+  readonly #session: OrtSession;
   readonly #inputs: Map<string, ValueInfo>;
   /** Inputs the session reads, in graph order. */
   readonly inputs: readonly ValueInfo[];
@@ -67,7 +119,8 @@ export class Session {
   /** The device the session runs on. */
   readonly device: Device;
 
-  constructor(session: ort.InferenceSession, model: OnnxModel, device: Device) {
+  constructor(ort: OrtApi, session: OrtSession, model: OnnxModel, device: Device) {
+    this.#ort = ort;
     this.#session = session;
     this.inputs = model.inputs;
     this.outputs = model.outputs;
@@ -80,16 +133,16 @@ export class Session {
    * are ignored, so one feed record can serve several sessions.
    */
   async run(feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
+    const ortFeeds: Record<string, OrtTensor> = {};
     for (const [name, info] of this.#inputs) {
       const feed = feeds[name];
       if (!feed) throw new TypeError(`Expected a feed for input "${name}" but found none`);
-      ortFeeds[name] = toOrt(name, info, feed);
+      ortFeeds[name] = toOrt(this.#ort, name, info, feed);
     }
     const results = await this.#session.run(ortFeeds);
     const out: Record<string, HostTensor> = {};
     for (const v of this.outputs) {
-      const t = results[v.name] as ort.Tensor;
+      const t = results[v.name];
       out[v.name] = { data: t.data as HostArray, shape: t.dims as number[] };
     }
     return out;
@@ -102,7 +155,7 @@ export class Session {
   }
 }
 
-function toOrt(name: string, info: ValueInfo, feed: HostTensor): ort.Tensor {
+function toOrt(ort: OrtApi, name: string, info: ValueInfo, feed: HostTensor): OrtTensor {
   const n = info.shape.reduce((p, d) => p * d, 1);
   const kind = feed.data.constructor.name;
   if (kind !== ARRAY_OF[info.dtype] || feed.data.length !== n) {
@@ -112,7 +165,7 @@ function toOrt(name: string, info: ValueInfo, feed: HostTensor): ort.Tensor {
       } of ${n} values (shape [${info.shape}]) but found a ${kind} of ${feed.data.length}`,
     );
   }
-  return new ort.Tensor(ORT_TYPE[info.dtype], feed.data, info.shape as number[]);
+  return new ort.Tensor(ORT_TYPE[info.dtype], feed.data, info.shape);
 }
 
 const cache = new Map<string, Promise<Session>>();
@@ -149,6 +202,7 @@ export function loadSession(model: OnnxModel, options: RuntimeOptions = {}): Pro
 }
 
 async function create(model: OnnxModel, device: Device, threads: number): Promise<Session> {
+  const ort = await loadOrt();
   if (device === "cuda") {
     try {
       prepareCuda();
@@ -168,7 +222,7 @@ async function create(model: OnnxModel, device: Device, threads: number): Promis
       );
     }
   }
-  const options: ort.InferenceSession.SessionOptions = {
+  const options: OrtSessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: "all",
     executionMode: "sequential",
@@ -178,7 +232,7 @@ async function create(model: OnnxModel, device: Device, threads: number): Promis
   };
   try {
     const session = await ort.InferenceSession.create(model.bytes, options);
-    return new Session(session, model, device);
+    return new Session(ort, session, model, device);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     if (device === "cpu") throw new Error(`Cannot load the model on cpu: ${reason}`, { cause: e });

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import type * as ort from "onnxruntime-node";
+import { createRng } from "./rng.ts";
 import { Graph } from "./graph.ts";
 import { crossEntropy, linear } from "./nn.ts";
 import { exportOnnx } from "./onnx_export.ts";
 import { adamw } from "./optim.ts";
 import { ParamStore } from "./param_store.ts";
-import { type Device, loadSession } from "./runtime.ts";
+import { type Device, loadOrt, loadSession, type OrtApi } from "./runtime.ts";
 import { compileTrainStep } from "./step.ts";
 
 function tiny() {
@@ -13,6 +14,16 @@ function tiny() {
   const x = g.input("x", "float32", [2, 3]);
   return exportOnnx({ y: g.exp(x) });
 }
+
+Deno.test("loadOrt() loads onnxruntime-node once, and its types fit what runtime.ts uses", async () => {
+  // Checked when this file compiles: the package's API is an OrtApi.
+  const fits = (api: typeof ort): OrtApi => api;
+  const api = await loadOrt();
+  assert.equal(await loadOrt(), api);
+  assert.equal(typeof fits, "function");
+  assert.equal(typeof api.InferenceSession.create, "function");
+  assert.ok(api.listSupportedBackends().some((b) => b.name === "cpu"));
+});
 
 /** Why a provider cannot start here, or undefined when it can. */
 async function unavailable(device: Device): Promise<string | undefined> {

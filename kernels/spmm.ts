@@ -252,8 +252,8 @@ export function spmm(a: CsrMatrix, x: Float32Array, options?: SpmmOptions): Floa
 }
 
 /**
- * `y = A^T g` on the calling thread; for a symmetric `a` (like
- * {@linkcode normalizedAdjacency}'s) this is `spmm(a, g)`.
+ * `y = A^T g` on the calling thread; for a symmetric `a` (like the
+ * {@linkcode normalizeSymmetric} of an undirected graph) this is `spmm(a, g)`.
  *
  * @example
  * ```ts

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Rng } from "../harness/rng.ts";
+import type { Rng } from "./rng.ts";
 import { gradients } from "./autodiff.ts";
 import { Graph, type HostArray, type Tensor } from "./graph.ts";
 import { exportOnnx, type OnnxModel, prune } from "./onnx_export.ts";
@@ -152,7 +152,7 @@ function writeBack(store: ParamStore, results: Record<string, HostTensor>): void
  *
  * @example
  * ```ts
- * import { createRng } from "../harness/rng.ts";
+ * import { createRng } from "./rng.ts";
  * import { Graph } from "./graph.ts";
  * import { adamw } from "./optim.ts";
  * import { ParamStore } from "./param_store.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "./rng.ts";
 import { Graph } from "./graph.ts";
 import { normal, xavier } from "./init.ts";
 import { crossEntropy, dropout, linear, softplus } from "./nn.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { beamSearch, type StepFn, TokenTrie } from "./beam_search.ts";
 
 const V = 4, EOS = 1;

@@ -8,8 +8,12 @@
  * @module
  */
 
-import type { ParamStore } from "../kernels/param_store.ts";
-import { readSafetensors, type TensorMap, writeSafetensors } from "../kernels/safetensors.ts";
+import {
+  type ParamStore,
+  readSafetensors,
+  type TensorMap,
+  writeSafetensors,
+} from "../kernels/mod.ts";
 import { readHfTokenizer } from "./hf_tokenizer.ts";
 import { parseHfConfig, type T5Config } from "./t5_config.ts";
 import type { Tokenizer } from "./tokenizer.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import { PromptEncoder } from "./batch.ts";
 import { type Sample, templateWords } from "./prompts.ts";

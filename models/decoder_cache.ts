@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Graph, Tensor } from "../kernels/graph.ts";
+import type { Graph, Tensor } from "../kernels/mod.ts";
 import {
   crossAttention,
   feedForward,

@@ -20,7 +20,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import type { Task } from "../harness/types.ts";
 import {
   benchBlockStep,

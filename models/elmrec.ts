@@ -31,9 +31,8 @@
 
 import { ANY_DATASET, defaultsOf, valueForDataset } from "../harness/config_keys.ts";
 import { type DefaultsOf, definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
-import { createRng, type Rng } from "../harness/rng.ts";
+import { createRng, createSparseEngine, type Rng, type SparseEngine } from "../kernels/mod.ts";
 import type { Task } from "../harness/types.ts";
-import { createSparseEngine, type SparseEngine } from "../kernels/spmm.ts";
 import {
   elmrecGraph,
   ElmrecTables,

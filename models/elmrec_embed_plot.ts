@@ -15,14 +15,17 @@ import { UMAP } from "umap-js";
 import { parseArgs, UsageError } from "../harness/cli_args.ts";
 import { loadData } from "../harness/data_source.ts";
 import { type FigurePaths, writeFigure } from "../harness/figures.ts";
-import { createRng, type Rng } from "../harness/rng.ts";
+import {
+  createRng,
+  type CsrMatrix,
+  normal,
+  ParamStore,
+  propagateMean,
+  type Rng,
+} from "../kernels/mod.ts";
 import { buildSplitRaw } from "../harness/split.ts";
 import type { Split } from "../harness/types.ts";
 import type { TopLevelSpec } from "vega-lite";
-import type { CsrMatrix } from "../kernels/adjacency.ts";
-import { normal } from "../kernels/init.ts";
-import { ParamStore } from "../kernels/param_store.ts";
-import { propagateMean } from "../kernels/spmm.ts";
 import { readStore } from "./checkpoint.ts";
 import { COMMANDS } from "./commands.ts";
 import { ELMREC_DEFAULTS, resolveDatasetDefaults } from "./elmrec.ts";

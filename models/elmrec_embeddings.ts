@@ -20,15 +20,21 @@
  * @module
  */
 
-import type { Rng } from "../harness/rng.ts";
-import { row, type Split, type Task } from "../harness/types.ts";
-import { type CsrMatrix, normalizedAdjacency } from "../kernels/adjacency.ts";
-import { normal } from "../kernels/init.ts";
-import { adamw } from "../kernels/optim.ts";
-import type { ParamStore } from "../kernels/param_store.ts";
-import type { Device } from "../kernels/runtime.ts";
-import { propagateMean, propagateMeanBackward } from "../kernels/spmm.ts";
-import { compileUpdate, type Update } from "../kernels/step.ts";
+import {
+  adamw,
+  compileUpdate,
+  type CsrMatrix,
+  type Device,
+  normal,
+  type ParamStore,
+  propagateMean,
+  propagateMeanBackward,
+  type Rng,
+  row,
+  type Update,
+} from "../kernels/mod.ts";
+import type { Split, Task } from "../harness/types.ts";
+import { normalizedAdjacency } from "./interaction_graph.ts";
 
 /** Which whole-word vectors a task's prompts get. */
 export type WholeWordScheme = "graph" | "incremental" | "none";

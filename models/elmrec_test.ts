@@ -4,9 +4,9 @@
  * feeds the backbone receives.
  */
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
-import { row, type Task } from "../harness/types.ts";
-import { normalizedAdjacency } from "../kernels/adjacency.ts";
+import { createRng, row } from "../kernels/mod.ts";
+import type { Task } from "../harness/types.ts";
+import { normalizedAdjacency } from "./interaction_graph.ts";
 import { gradients } from "../kernels/autodiff.ts";
 import { Graph } from "../kernels/graph.ts";
 import { exportOnnx } from "../kernels/onnx_export.ts";

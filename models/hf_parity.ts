@@ -20,10 +20,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { Graph } from "../kernels/graph.ts";
-import { ParamStore } from "../kernels/param_store.ts";
-import type { Device } from "../kernels/runtime.ts";
-import { compileInference } from "../kernels/step.ts";
+import { compileInference, type Device, Graph, ParamStore } from "../kernels/mod.ts";
 import { type HfCheckpoint, loadHfParams, readHfCheckpoint } from "./checkpoint.ts";
 import {
   compareArrays,

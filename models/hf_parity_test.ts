@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { createRng, type Rng } from "../harness/rng.ts";
+import { createRng, type Rng } from "../kernels/mod.ts";
 import { type TensorMap, writeSafetensors } from "../kernels/safetensors.ts";
 import { readHfCheckpoint } from "./checkpoint.ts";
 import { parseParityArgs, runParity, t5Outputs } from "./hf_parity.ts";

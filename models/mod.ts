@@ -2,6 +2,10 @@
  * The T5 backbone shared by the generative recommenders (P5, POD, ELMRec):
  * tokenizers, the T5 graph (HF-exact), prompts, batching, beam search,
  * training loop, checkpoints, and the plugin body {@linkcode fitSeq2Seq}.
+ * P5 and POD (`baselines/`) and ELMRec (`elmrec.ts`) build their plugins on
+ * it. The embedding plugins' building blocks (`embedding_scorer.ts`,
+ * `rec_losses.ts`, `interaction_graph.ts`, `embedding_checkpoint.ts`) are
+ * imported from their own files, so that those plugins load no T5 code.
  *
  * ## Hook for graph-aware embeddings (ELMRec)
  *
@@ -109,7 +113,7 @@ export {
   writeStore,
   type WriteStoreOptions,
 } from "./checkpoint.ts";
-export { fitSeq2Seq, seq2seqPlugin, type Seq2SeqSpec } from "./recommender.ts";
+export { fitSeq2Seq, type Seq2SeqSpec } from "./recommender.ts";
 export {
   checkSeq2SeqConfig,
   SEQ2SEQ_DEFAULTS,

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { Graph, type Tensor } from "../kernels/graph.ts";
 import { normal } from "../kernels/init.ts";
 import { adamw } from "../kernels/optim.ts";

@@ -20,8 +20,8 @@
  * @module
  */
 
-import type { Rng } from "../harness/rng.ts";
-import { row, type Split, type Task } from "../harness/types.ts";
+import { type Rng, row } from "../kernels/mod.ts";
+import type { Split, Task } from "../harness/types.ts";
 
 /** Most recent history items shown in a sequential prompt. */
 export const HISTORY_ITEMS = 20;

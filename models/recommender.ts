@@ -13,11 +13,9 @@
  * @module
  */
 
-import { definePlugin, type FitContext, type Plugin, type Scorer } from "../harness/plugin.ts";
-import type { KeySpecs, PluginConfig } from "../harness/plugin.ts";
-import type { Rng } from "../harness/rng.ts";
-import { row, type Stage, type Task } from "../harness/types.ts";
-import { ParamStore } from "../kernels/param_store.ts";
+import type { FitContext, KeySpecs, PluginConfig, Scorer } from "../harness/plugin.ts";
+import { ParamStore, type Rng, row } from "../kernels/mod.ts";
+import type { Stage, Task } from "../harness/types.ts";
 import { PromptEncoder, type WholeWordMode } from "./batch.ts";
 import { TokenTrie } from "./beam_search.ts";
 import { loadHfParams, readHfCheckpoint } from "./checkpoint.ts";
@@ -28,14 +26,7 @@ import type { EncoderExtras } from "./t5.ts";
 import { type T5Config, t5Config } from "./t5_config.ts";
 import { builtinTokenizer, type Tokenizer } from "./tokenizer.ts";
 import { trainLoop } from "./train.ts";
-import {
-  checkSeq2SeqConfig,
-  fitRngOf,
-  SEQ2SEQ_KEYS,
-  SEQ2SEQ_PRESETS,
-  type Seq2SeqConfig,
-  trainingKey,
-} from "./seq2seq_config.ts";
+import { checkSeq2SeqConfig, fitRngOf, type Seq2SeqConfig, trainingKey } from "./seq2seq_config.ts";
 
 /** What a plugin adds to the shared body. */
 export interface Seq2SeqSpec {
@@ -259,21 +250,4 @@ export async function fitSeq2Seq(
     train_log: result.log,
   };
   return { recommend, info };
-}
-
-/**
- * A T5 plugin that adds nothing but its {@linkcode Seq2SeqSpec} to the
- * shared body (P5, POD): both tasks, the shared keys (decoding, prompt,
- * `keep` and `epochs` as variants) and presets.
- */
-export function seq2seqPlugin(description: string, spec: Seq2SeqSpec): Plugin<Seq2SeqConfig> {
-  return definePlugin({
-    name: spec.name,
-    description,
-    tasks: ["direct", "sequential"],
-    keys: SEQ2SEQ_KEYS,
-    presets: SEQ2SEQ_PRESETS,
-    requires: ["train-sequences", "item-ids", "prompts"],
-    fit: (ctx, config) => fitSeq2Seq(ctx, config, spec),
-  });
 }

@@ -13,19 +13,21 @@
  * @module
  */
 
-import type { Rng } from "../harness/rng.ts";
-import type { Task } from "../harness/types.ts";
-import { Graph } from "../kernels/graph.ts";
-import { adamw } from "../kernels/optim.ts";
-import type { ParamStore } from "../kernels/param_store.ts";
-import type { Device, HostTensor, RuntimeOptions } from "../kernels/runtime.ts";
 import {
+  adamw,
   compileInference,
   compileTrainStep,
+  type Device,
   type Feeds,
+  Graph,
+  type HostTensor,
   type Inference,
+  type ParamStore,
+  type Rng,
+  type RuntimeOptions,
   type TrainStep,
-} from "../kernels/step.ts";
+} from "../kernels/mod.ts";
+import type { Task } from "../harness/types.ts";
 import type { EncodedBatch, PromptEncoder } from "./batch.ts";
 import { beamSearch, type Hypothesis, type StepFn } from "./beam_search.ts";
 import { cachedDecoderStep, cacheName, LAST_IDS, reorderCache } from "./decoder_cache.ts";

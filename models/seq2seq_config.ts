@@ -8,7 +8,7 @@
 
 import { defaultsOf, hashedConfig } from "../harness/config_keys.ts";
 import type { DefaultsOf, FitContext, KeySpecs, PluginConfig, Preset } from "../harness/plugin.ts";
-import type { Rng } from "../harness/rng.ts";
+import type { Rng } from "../kernels/mod.ts";
 import { sha256TextSync } from "../harness/dataset_hash.ts";
 import type { Task } from "../harness/types.ts";
 import { T5_SIZES } from "./t5_config.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { silentProgress } from "../harness/progress.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import { PromptEncoder } from "./batch.ts";

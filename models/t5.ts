@@ -25,10 +25,16 @@
  * @module
  */
 
-import type { DType, Graph, Tensor } from "../kernels/graph.ts";
-import { normal, ones } from "../kernels/init.ts";
-import { crossEntropy, linear } from "../kernels/nn.ts";
-import { dropoutMask } from "../kernels/dropout_mask.ts";
+import {
+  crossEntropy,
+  dropoutMask,
+  type DType,
+  type Graph,
+  linear,
+  normal,
+  ones,
+  type Tensor,
+} from "../kernels/mod.ts";
 import { bucketMatrix } from "./relative_position.ts";
 import type { T5Config } from "./t5_config.ts";
 
@@ -340,7 +346,7 @@ export interface TrainShape {
  *
  * @example
  * ```ts
- * import { Graph } from "../kernels/graph.ts";
+ * import { Graph } from "../kernels/mod.ts";
  * import { t5Loss } from "./t5.ts";
  * import { t5Config, T5_SIZES } from "./t5_config.ts";
  * const g = new Graph();

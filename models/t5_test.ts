@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { gradients } from "../kernels/autodiff.ts";
 import { Graph, type Tensor } from "../kernels/graph.ts";
 import { exportOnnx } from "../kernels/onnx_export.ts";

@@ -8,7 +8,7 @@
 import { historyAt } from "../harness/evaluate.ts";
 import type { FitContext } from "../harness/plugin.ts";
 import { silentProgress } from "../harness/progress.ts";
-import type { Rng } from "../harness/rng.ts";
+import type { Rng } from "../kernels/mod.ts";
 import { buildSplitRaw } from "../harness/split.ts";
 import { generateSynthetic } from "../harness/synthetic.ts";
 import type { Split, Task } from "../harness/types.ts";

@@ -17,9 +17,8 @@
  */
 
 import type { Progress } from "../harness/progress.ts";
-import type { Rng } from "../harness/rng.ts";
+import type { ParamStore, Rng } from "../kernels/mod.ts";
 import type { Task } from "../harness/types.ts";
-import type { ParamStore } from "../kernels/param_store.ts";
 import { readStore, writeStore } from "./checkpoint.ts";
 import type { Sample } from "./prompts.ts";
 

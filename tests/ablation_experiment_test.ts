@@ -3,8 +3,7 @@
  * `elmbench reproduce ablation` run, and what each arm sets.
  */
 import assert from "node:assert/strict";
-import { EXPERIMENTS } from "../baselines/experiments.ts";
-import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
+import { BUILTIN_PLUGINS, EXPERIMENTS } from "../plugins.ts";
 import { cellArgs, expandCells } from "../harness/cells.ts";
 import { ablateCommand } from "../harness/cmd_ablate.ts";
 import { UsageError } from "../harness/cli_args.ts";

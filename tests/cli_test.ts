@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 
-const cli = new URL("../harness/cli.ts", import.meta.url).pathname;
+const cli = new URL("../cli.ts", import.meta.url).pathname;
 
 async function elmbench(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -6,7 +6,7 @@
  * is camelCase and documented.
  */
 import { strict as assert } from "node:assert";
-import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins.ts";
 import { checkCommand } from "../harness/cmd_check.ts";
 import { pluginListing, renderPlugins } from "../harness/cmd_plugins.ts";
 import { currentNames } from "../harness/config_keys.ts";

@@ -4,14 +4,14 @@
  * Runtime fails naming the provider instead of quietly training on the CPU.
  */
 import { strict as assert } from "node:assert";
-import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins.ts";
 import { runCells } from "../harness/runner.ts";
 import { generateSynthetic } from "../harness/synthetic.ts";
 import { Graph } from "../kernels/graph.ts";
 import { exportOnnx } from "../kernels/onnx_export.ts";
 import { loadSession } from "../kernels/runtime.ts";
-import { createRng } from "../harness/rng.ts";
-import { normalizedAdjacency } from "../kernels/adjacency.ts";
+import { createRng } from "../kernels/mod.ts";
+import { normalizedAdjacency } from "../models/interaction_graph.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import { createLightGcnTrainer, EMBEDDING } from "../baselines/lightgcn.ts";
 import { t5Step } from "../models/device_bench.ts";

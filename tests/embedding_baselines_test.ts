@@ -4,7 +4,7 @@
  * and a saved checkpoint scores exactly as the fitted model.
  */
 import assert from "node:assert/strict";
-import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins.ts";
 import { runCells } from "../harness/runner.ts";
 import { generateSynthetic } from "../harness/synthetic.ts";
 

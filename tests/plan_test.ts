@@ -5,8 +5,7 @@
  * one; elsewhere the test says why it skips).
  */
 import { strict as assert } from "node:assert";
-import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
-import { EXPERIMENTS } from "../baselines/experiments.ts";
+import { BUILTIN_PLUGINS, EXPERIMENTS } from "../plugins.ts";
 import { expandCells } from "../harness/cells.ts";
 import { renderPlan } from "../harness/cmd_plan.ts";
 import { expandGlob } from "../harness/results_files.ts";

@@ -3,7 +3,7 @@
  * preset, on every task it supports: metrics exist, are finite and in [0, 1].
  */
 import { strict as assert } from "node:assert";
-import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins.ts";
 import { runCells } from "../harness/runner.ts";
 import { generateSynthetic } from "../harness/synthetic.ts";
 

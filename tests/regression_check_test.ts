@@ -3,7 +3,7 @@
  * a table naming the cell, when a metric in the baseline is perturbed.
  */
 import { strict as assert } from "node:assert";
-import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
+import { BUILTIN_PLUGINS } from "../plugins.ts";
 import { checkCommand, compareRecords } from "../harness/cmd_check.ts";
 import { readResults } from "../harness/results.ts";
 import { runCells } from "../harness/runner.ts";

@@ -25,7 +25,7 @@ phase1() {
   deno --version
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/nvidia_smi.csv"
   step "offline start: elmbench plugins"
-  timeout 60 $DENO_RUN harness/cli.ts plugins >/dev/null || echo "plugins failed" >&2
+  timeout 60 $DENO_RUN cli.ts plugins >/dev/null || echo "plugins failed" >&2
   step "PyTorch fp32/bf16 train step (paper size)"
   timeout 120 python3 results/reference/torch_t5_step.py --threads 16 --iters 10 --cpu-iters 0 \
     >"$OUT/torch_t5_step.json" || echo "torch step failed" >&2
@@ -39,7 +39,7 @@ phase1() {
     >"$OUT/hf_parity_cpu.json" || echo "cpu parity failed" >&2
   cat "$OUT/hf_parity_cpu.json"
   step "LightGCN, one cpu-preset epoch on Beauty, CPU (16 threads)"
-  timeout 120 $DENO_RUN harness/cli.ts run --data "$EB/data/beauty" --task direct --models lightgcn \
+  timeout 120 $DENO_RUN cli.ts run --data "$EB/data/beauty" --task direct --models lightgcn \
     --preset cpu --set lightgcn.epochs=1 --threads 16 --eval-users 2000 \
     --results "$OUT/lightgcn_cpu.jsonl" >/dev/null || echo "lightgcn cpu failed" >&2
 }
@@ -47,7 +47,7 @@ phase1() {
 phase2() {
   step "unpack and install the CUDA provider"
   mkdir -p "$EB/provider" && tar -xJf .devpack/provider.tar.xz -C "$EB/provider"
-  $DENO_RUN harness/cli.ts setup cuda --from "$EB/provider" 2>&1 | tee "$OUT/setup_cuda.log"
+  $DENO_RUN cli.ts setup cuda --from "$EB/provider" 2>&1 | tee "$OUT/setup_cuda.log"
   step "smoke: bound I/O on CUDA (tiny sizes); on failure the rest copies"
   if ! timeout 60 $DENO_RUN models/cuda_bench.ts --size tiny --iters 2 --users 64 --threads 16 \
     --out "$OUT/smoke.json" 2>"$OUT/smoke.log" >/dev/null; then
@@ -71,7 +71,7 @@ phase2() {
   echo "bench exit $?" >&2
   tail -30 "$OUT/bench_cuda.log"
   step "LightGCN, one cpu-preset epoch on Beauty, CUDA"
-  timeout 90 $DENO_RUN harness/cli.ts run --data "$EB/data/beauty" --task direct --models lightgcn \
+  timeout 90 $DENO_RUN cli.ts run --data "$EB/data/beauty" --task direct --models lightgcn \
     --preset cpu --set lightgcn.epochs=1 --threads 16 --eval-users 2000 --device cuda \
     --results "$OUT/lightgcn_cuda.jsonl" >/dev/null || echo "lightgcn cuda failed" >&2
   rm -rf "$OUT/profile"

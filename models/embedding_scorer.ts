@@ -8,10 +8,13 @@
  */
 
 import type { CandidateRequest, ScoreRequest } from "../harness/plugin.ts";
-import { Graph } from "./graph.ts";
-import { ParamStore } from "./param_store.ts";
-import type { Device } from "./runtime.ts";
-import { compileInference, type Inference } from "./step.ts";
+import {
+  compileInference,
+  type Device,
+  Graph,
+  type Inference,
+  ParamStore,
+} from "../kernels/mod.ts";
 
 /** How a user vector and an item vector are compared. */
 export type Similarity = "dot" | "cosine";

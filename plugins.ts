@@ -1,16 +1,42 @@
 /**
- * The paper's experiments as data: which plugins make Table 2, Table 3 and
- * the ablation, and which row is the method under test. `elmbench
- * reproduce` and `elmbench plan` expand these into cells; plugins that are
- * not registered yet are skipped.
+ * The built-in plugins, in one static record, and the paper's experiments
+ * over them. This is the one registration list: a new plugin is one file in
+ * `baselines/` (ELMRec's is in `models/`) plus one line here, and nothing in
+ * `harness/` knows a name. `cli.ts` hands both to the harness's commands;
+ * scripts that want the built-ins import them from here (`mod.ts`, the API
+ * for plugin authors, loads none of them).
+ *
+ * `elmbench reproduce` and `elmbench plan` expand the experiments into
+ * cells; plugins that are not registered are skipped.
  *
  * @module
  */
-import type { Experiment } from "../harness/cells.ts";
+import { bprmf } from "./baselines/bprmf.ts";
+import { idleak } from "./baselines/idleak.ts";
+import { lightgcn } from "./baselines/lightgcn.ts";
+import { p5 } from "./baselines/p5.ts";
+import { pod } from "./baselines/pod.ts";
+import { pop } from "./baselines/pop.ts";
+import { simplex } from "./baselines/simplex.ts";
+import type { Experiment } from "./harness/cells.ts";
+import type { Plugin, PluginConfig } from "./harness/plugin.ts";
+import { elmrec } from "./models/elmrec.ts";
+
+/** Every built-in plugin by name. */
+export const BUILTIN_PLUGINS: Readonly<Record<string, Plugin<PluginConfig>>> = {
+  pop,
+  idleak,
+  bprmf,
+  lightgcn,
+  simplex,
+  p5,
+  pod,
+  elmrec,
+};
 
 const ROWS = ["pop", "idleak", "bprmf", "lightgcn", "simplex", "p5", "pod", "elmrec"];
 
-/** Every experiment by name. */
+/** The paper's experiments (Table 2, Table 3, the ablation) by name. */
 export const EXPERIMENTS: Readonly<Record<string, Experiment>> = {
   table2: {
     name: "table2",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseEngineBenchArgs } from "./bench_engine.ts";
+import { parseEngineBenchArgs } from "./engine_bench.ts";
 
 Deno.test("parseEngineBenchArgs() reads every flag and defaults to Beauty", () => {
   const d = parseEngineBenchArgs([]);
@@ -29,7 +29,7 @@ Deno.test("parseEngineBenchArgs() reads every flag and defaults to Beauty", () =
 Deno.test("parseEngineBenchArgs() rejects unknown flags and bad thread counts", () => {
   assert.throws(() => parseEngineBenchArgs(["--jsn"]), {
     name: "TypeError",
-    message: /^Unknown flag "--jsn"\. Usage: bench_engine\.ts \[--json\]/,
+    message: /^Unknown flag "--jsn"\. Usage: engine_bench\.ts \[--json\]/,
   });
   assert.throws(() => parseEngineBenchArgs(["--threads", "0"]), {
     name: "RangeError",

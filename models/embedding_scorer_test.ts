@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
+import { createRng } from "../kernels/mod.ts";
 import { createEmbeddingScorer, gatherRows, normalizeRows } from "./embedding_scorer.ts";
 
 function naive(users: Float32Array, items: Float32Array, d: number, cosine: boolean) {

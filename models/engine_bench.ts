@@ -16,10 +16,14 @@
  * @module
  */
 
-import { createRng } from "../harness/rng.ts";
-import type { Ragged } from "../harness/types.ts";
-import { type CsrMatrix, normalizedAdjacency, syntheticTrain } from "./adjacency.ts";
-import { createSparseEngine, spmm } from "./spmm.ts";
+import {
+  createRng,
+  createSparseEngine,
+  type CsrMatrix,
+  type Ragged,
+  spmm,
+} from "../kernels/mod.ts";
+import { normalizedAdjacency, syntheticTrain } from "./interaction_graph.ts";
 
 /** Parsed command line of the driver. */
 export interface EngineBenchArgs {
@@ -31,7 +35,7 @@ export interface EngineBenchArgs {
 }
 
 const fromHere = (rel: string) => new URL(rel, import.meta.url).pathname;
-const USAGE = "Usage: bench_engine.ts [--json] [--data DIR] [--threads N] [--no-torch] " +
+const USAGE = "Usage: engine_bench.ts [--json] [--data DIR] [--threads N] [--no-torch] " +
   "[--torch-script PATH]";
 
 /**
@@ -39,7 +43,7 @@ const USAGE = "Usage: bench_engine.ts [--json] [--data DIR] [--threads N] [--no-
  *
  * @example
  * ```ts
- * import { parseEngineBenchArgs } from "./bench_engine.ts";
+ * import { parseEngineBenchArgs } from "./engine_bench.ts";
  * console.log(parseEngineBenchArgs(["--json", "--threads", "1"]).threads); // 1
  * ```
  */
@@ -154,7 +158,7 @@ interface BlockModule {
 async function benchBlock(threads: number, out: Result): Promise<void> {
   let mod: BlockModule;
   try {
-    mod = await import("./bench_block.ts") as BlockModule;
+    mod = await import("../kernels/bench_block.ts") as BlockModule;
     for (const f of ["benchMatMul", "benchBlockStep", "benchStepOverhead"] as const) {
       if (typeof mod[f] !== "function") throw new TypeError(`bench_block.ts has no ${f}()`);
     }

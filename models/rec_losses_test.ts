@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { createRng } from "../harness/rng.ts";
-import { gradCheck, points } from "./_gradcheck.ts";
-import { Graph } from "./graph.ts";
-import { bprLoss } from "./nn.ts";
-import { embLoss, weightedBprLoss } from "./rec_losses.ts";
-import { exportOnnx } from "./onnx_export.ts";
-import { loadSession } from "./runtime.ts";
+import { createRng, exportOnnx, Graph, loadSession } from "../kernels/mod.ts";
+import { gradCheck, points } from "../kernels/_gradcheck.ts";
+import { bprLoss, embLoss, weightedBprLoss } from "./rec_losses.ts";
 
-const input = (rng: ReturnType<typeof createRng>, shape: number[]) => ({
+const input = (
+  rng: ReturnType<typeof createRng>,
+  shape: number[],
+  kind: "any" | "nonzero" = "nonzero",
+) => ({
   shape,
-  values: points(rng, shape.reduce((p, d) => p * d, 1), "nonzero"),
+  values: points(rng, shape.reduce((p, d) => p * d, 1), kind),
 });
 
 Deno.test("weightedBprLoss gradient matches central differences, padding included", async () => {
@@ -32,6 +32,14 @@ Deno.test("embLoss gradient matches central differences in both conventions", as
     );
     assert.ok(err < 1e-6, `pow ${pow}: relative error ${err}`);
   }
+});
+
+Deno.test("bprLoss matches central differences, including pos == neg", async () => {
+  const rng = createRng(5);
+  const pos = input(rng, [6], "any"), neg = input(rng, [6], "any");
+  neg.values[1] = pos.values[1];
+  const err = await gradCheck(rng, (_g, [p, n]) => bprLoss(p, n), [pos, neg]);
+  assert.ok(err < 1e-6, `relative error ${err}`);
 });
 
 Deno.test("weightedBprLoss with unit weights equals bprLoss; embLoss follows RecBole's EmbLoss", async () => {

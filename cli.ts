@@ -2,25 +2,29 @@
  * The `elmbench` command line: one entry, one subcommand per stage of work.
  * Run it as `deno task elmbench <command> [args]`.
  *
+ * The face of the project, above everything it wires together: the
+ * built-in plugins and the paper's experiments (`plugins.ts`) and the
+ * models' own commands go into the harness's commands, which take them as
+ * parameters and know no plugin by name.
+ *
  * @module
  */
-import { EXPERIMENTS } from "../baselines/experiments.ts";
-import { BUILTIN_PLUGINS } from "../baselines/mod.ts";
-import { COMMANDS } from "../models/mod.ts";
-import { UsageError } from "./cli_args.ts";
-import { ABLATE_HELP, ablateCommand } from "./cmd_ablate.ts";
-import { BUNDLE_HELP, bundleCommand } from "./cmd_bundle.ts";
-import { CHECK_HELP, checkCommand } from "./cmd_check.ts";
-import { DATA_HELP, dataCommand } from "./cmd_data.ts";
-import { DEMO_HELP, demoCommand } from "./cmd_demo.ts";
-import { FATBIN_HELP, fatbinCommand } from "./cmd_fatbin.ts";
-import { PLAN_HELP, planCommand } from "./cmd_plan.ts";
-import { PLUGINS_HELP, pluginsCommand } from "./cmd_plugins.ts";
-import { REPRODUCE_HELP, reproduceCommand } from "./cmd_reproduce.ts";
-import { RUN_HELP, runCommand } from "./cmd_run.ts";
-import { SETUP_HELP, setupCommand } from "./cmd_setup.ts";
-import { SWEEP_HELP, sweepCommand } from "./cmd_sweep.ts";
-import { TABLE_HELP, tableCommand } from "./cmd_table.ts";
+import { UsageError } from "./harness/cli_args.ts";
+import { ABLATE_HELP, ablateCommand } from "./harness/cmd_ablate.ts";
+import { BUNDLE_HELP, bundleCommand } from "./harness/cmd_bundle.ts";
+import { CHECK_HELP, checkCommand } from "./harness/cmd_check.ts";
+import { DATA_HELP, dataCommand } from "./harness/cmd_data.ts";
+import { DEMO_HELP, demoCommand } from "./harness/cmd_demo.ts";
+import { FATBIN_HELP, fatbinCommand } from "./harness/cmd_fatbin.ts";
+import { PLAN_HELP, planCommand } from "./harness/cmd_plan.ts";
+import { PLUGINS_HELP, pluginsCommand } from "./harness/cmd_plugins.ts";
+import { REPRODUCE_HELP, reproduceCommand } from "./harness/cmd_reproduce.ts";
+import { RUN_HELP, runCommand } from "./harness/cmd_run.ts";
+import { SETUP_HELP, setupCommand } from "./harness/cmd_setup.ts";
+import { SWEEP_HELP, sweepCommand } from "./harness/cmd_sweep.ts";
+import { TABLE_HELP, tableCommand } from "./harness/cmd_table.ts";
+import { COMMANDS } from "./models/mod.ts";
+import { BUILTIN_PLUGINS, EXPERIMENTS } from "./plugins.ts";
 
 const HELP = `elmbench: reproduce, compare and extend LLM-based recommenders
 

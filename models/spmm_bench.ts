@@ -1,16 +1,15 @@
 /**
- * `deno bench` suite of the sparse and selection kernels, on a synthetic
- * graph of Beauty's size (22,363 users, 12,101 items, ~153k training
- * interactions): the WebAssembly SIMD spmm on one and two threads against
- * the plain JS loop, at 64 and 512 dims; and top-k against a full sort.
+ * `deno bench` suite of the engine's sparse kernels on a user-item graph of
+ * Beauty's size (22,363 users, 12,101 items, ~153k training interactions,
+ * synthetic): the WebAssembly SIMD spmm on one and two threads against the
+ * plain JS loop, at 64 and 512 dims.
  *
  * @module
  */
 
-import { createRng } from "../harness/rng.ts";
-import { normalizedAdjacency, syntheticTrain } from "./adjacency.ts";
-import { createSparseEngine, propagateMean, spmm, spmmJs } from "./spmm.ts";
-import { topK, topKBySort } from "./topk.ts";
+import { createRng, createSparseEngine, propagateMean, spmm } from "../kernels/mod.ts";
+import { spmmJs } from "../kernels/spmm.ts";
+import { normalizedAdjacency, syntheticTrain } from "./interaction_graph.ts";
 
 const rng = createRng(1);
 const a = normalizedAdjacency(22_363, 12_101, syntheticTrain(22_363, 12_101, 153_776, rng));
@@ -37,13 +36,3 @@ for (const d of [64, 512]) {
     pool.propagateMean(a, x, { layers: 4, out });
   });
 }
-
-// Sequential recommendation scores every item for a batch of users.
-const rows = 256, items = 12_102;
-const scores = Float32Array.from({ length: rows * items }, () => rng.normal());
-Deno.bench("topK heap, 256 x 12,102, k = 25", { group: "topk", baseline: true }, () => {
-  topK(scores, 25, { rows });
-});
-Deno.bench("full sort, 256 x 12,102, k = 25", { group: "topk", n: 3 }, () => {
-  topKBySort(scores, 25, { rows });
-});

@@ -1,5 +1,6 @@
 /**
- * Losses of the embedding recommenders, as composites of primitive ops,
+ * Losses of the embedding recommenders (BPR, RecBole's EmbLoss, SimpleX's
+ * CCL), as composites of the engine's primitive ops. The weighted ones run
  * over batches of fixed size whose samples carry a weight (1 = real,
  * 0 = padding of a wrapped last batch), so that every mean is over real
  * samples only.
@@ -7,8 +8,23 @@
  * @module
  */
 
-import type { Tensor } from "./graph.ts";
-import { cosineSimilarity, softplus } from "./nn.ts";
+import { cosineSimilarity, softplus, type Tensor } from "../kernels/mod.ts";
+
+/**
+ * Bayesian personalised ranking loss: `mean(-log sigmoid(pos - neg))`,
+ * computed as `mean(softplus(neg - pos))`.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../kernels/mod.ts";
+ * import { bprLoss } from "./rec_losses.ts";
+ * const g = new Graph();
+ * const loss = bprLoss(g.input("pos", "float32", [8]), g.input("neg", "float32", [8]));
+ * ```
+ */
+export function bprLoss(pos: Tensor, neg: Tensor): Tensor {
+  return pos.graph.reduceMean(softplus(pos.graph.sub(neg, pos)), undefined, false);
+}
 
 /**
  * `sum_b w_b * -log sigmoid(pos_b - neg_b) / sum_b w_b` (BPR), computed as
@@ -16,7 +32,7 @@ import { cosineSimilarity, softplus } from "./nn.ts";
  *
  * @example
  * ```ts
- * import { Graph } from "./graph.ts";
+ * import { Graph } from "../kernels/mod.ts";
  * import { weightedBprLoss } from "./rec_losses.ts";
  * const g = new Graph();
  * const [p, n, w] = ["p", "n", "w"].map((k) => g.input(k, "float32", [8]));
@@ -43,7 +59,7 @@ export interface EmbLossOptions {
  *
  * @example
  * ```ts
- * import { Graph } from "./graph.ts";
+ * import { Graph } from "../kernels/mod.ts";
  * import { embLoss } from "./rec_losses.ts";
  * const g = new Graph();
  * const u = g.input("u", "float32", [8, 4]), w = g.input("w", "float32", [8]);
@@ -81,7 +97,7 @@ export interface CclOptions {
  *
  * @example
  * ```ts
- * import { Graph } from "./graph.ts";
+ * import { Graph } from "../kernels/mod.ts";
  * import { cclLoss } from "./rec_losses.ts";
  * const g = new Graph();
  * const v = g.input("v", "float32", [8, 4]), p = g.input("p", "float32", [8, 4]);
