@@ -37,16 +37,19 @@ export interface ListScorer {
   slots(): Record<string, ListSlots>;
 }
 
-/** The config keys that decide how lists are made. */
-export type ListConfig = Pick<Seq2SeqConfig, "beams" | "evalBatch" | "decode" | "padLists">;
+/** Options of {@linkcode listScorer}. */
+export interface ListScorerOptions {
+  /** The trained model. */
+  readonly model: Seq2SeqRecommender;
+  /** Makes the prompts of the users to score (the training samples' maker). */
+  readonly maker: SampleMaker;
+  /** The config keys that decide how lists are made. */
+  readonly config: Pick<Seq2SeqConfig, "beams" | "evalBatch" | "decode" | "padLists">;
+}
 
 /** Generates each user's ranked list with `model`; see the module doc. */
-export function listScorer(
-  ctx: FitContext,
-  config: ListConfig,
-  model: Seq2SeqRecommender,
-  maker: SampleMaker,
-): ListScorer {
+export function listScorer(ctx: FitContext, options: ListScorerOptions): ListScorer {
+  const { model, maker, config } = options;
   const { prompts } = model.options;
   let allItems: TokenTrie | undefined;
   const allItemsTrie = () =>

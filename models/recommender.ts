@@ -86,7 +86,7 @@ export async function fitSeq2Seq(
     dir: checkpointDir(ctx, config, spec, data.tasks),
     signal: ctx.signal,
   });
-  const lists = listScorer(ctx, config, model, data.maker);
+  const lists = listScorer(ctx, { model, maker: data.maker, config });
   const info = {
     best_epoch: trained.bestEpoch,
     epochs_run: trained.epochsRun,
@@ -216,6 +216,7 @@ function trainingData(
   return { maker, tasks, samples, validation, validRows };
 }
 
+/** All `n` rows, or a seeded subset of `max` of them in order. */
 function subset(n: number, max: number, rng: Rng): number[] {
   const all = Array.from({ length: n }, (_, i) => i);
   if (!max || max >= n) return all;

@@ -133,6 +133,7 @@ export async function trainLoop(model: Trainable, options: TrainLoopOptions): Pr
     train: (run) => trainEpoch(model, options, run),
     validate: () => validationLoss(model, options.validation, options.batchSize),
     score: (valid) => valid,
+    // Seconds of training and validation, as `train_log` has always recorded them.
     entry: ({ epoch, trained, validated, seconds }) => ({
       epoch,
       train: trained.train,
