@@ -82,10 +82,16 @@ export {
 } from "./harness/metrics.ts";
 export { runCells, type RunOptions } from "./harness/runner.ts";
 export {
-  type EarlyStoppingOptions,
-  type EarlyStoppingResult,
-  fitWithEarlyStopping,
-} from "./harness/early_stopping.ts";
+  checkLoss,
+  type EpochCheckpoint,
+  epochLoop,
+  type EpochLoopOptions,
+  type EpochLoopResult,
+  type EpochOutcome,
+  type EpochRun,
+  type LoopState,
+  memoryCheckpoint,
+} from "./harness/epoch_loop.ts";
 export { PairwiseSampler, trainInteractions, TrainMembership } from "./harness/sampling.ts";
 export { readPerUser, readResults, type ResultRecord } from "./harness/results.ts";
 export { buildTable, type Layout, readPublished, type TableModel } from "./harness/report_model.ts";

@@ -1,13 +1,14 @@
 /**
- * The training loop of models fitted on pairwise samples (user, positive,
- * negatives): seeded batches over the training split, one optimisation step
- * per batch with a progress bar inside the epoch, validation on the
- * protocol the config asks for, early stopping with the best epoch kept.
+ * Fitting on pairwise samples (user, positive, negatives), as the embedding
+ * baselines do: what their epochs of the shared loop (`epoch_loop.ts`) are.
+ * An epoch is seeded batches over the training split, one optimisation
+ * step per batch; validation is the NDCG@10 of the protocol the config asks
+ * for, maximised with early stopping and the best epoch kept in memory.
  * Model-agnostic: the plugin supplies the step and a scorer.
  *
  * @module
  */
-import { type EarlyStoppingResult, fitWithEarlyStopping } from "./early_stopping.ts";
+import { checkLoss, epochLoop, memoryCheckpoint } from "./epoch_loop.ts";
 import type { FitContext, Scorer, ValidateOptions } from "./plugin.ts";
 import { type PairwiseBatch, PairwiseSampler } from "./sampling.ts";
 
@@ -37,8 +38,29 @@ export interface PairwiseFitOptions<S> {
   restore(state: S): void;
 }
 
+/** The validation metric early stopping maximises. */
+const METRIC = "NDCG@10";
+
+/** One epoch's line of the training log. */
+export interface PairwiseEpoch {
+  readonly epoch: number;
+  /** Mean training loss over the epoch's samples. */
+  readonly loss: number;
+  /** Validation metrics after the epoch. */
+  readonly metrics: Record<string, number>;
+  /** Seconds of training (validation excluded). */
+  readonly seconds: number;
+}
+
 /** What {@linkcode fitPairwise} found, plus memory. */
-export interface PairwiseFitResult extends EarlyStoppingResult {
+export interface PairwiseFitResult {
+  readonly bestEpoch: number;
+  readonly epochsRun: number;
+  /** Validation metrics of the best epoch. */
+  readonly bestMetrics: Record<string, number>;
+  readonly log: readonly PairwiseEpoch[];
+  /** Median seconds of the training part of an epoch (validation excluded). */
+  readonly medianEpochSeconds: number;
   /** Highest resident set size seen during training, MiB. */
   readonly peakRssMiB: number;
 }
@@ -92,6 +114,7 @@ export async function fitPairwise<S>(
   ctx: FitContext,
   options: PairwiseFitOptions<S>,
 ): Promise<PairwiseFitResult> {
+  const { label } = options;
   const sampler = new PairwiseSampler(ctx.split, {
     batchSize: options.batchSize,
     negatives: options.negatives ?? 1,
@@ -103,17 +126,14 @@ export async function fitPairwise<S>(
   let filled = -1;
   let peak = 0;
   const sampleRss = () => (peak = Math.max(peak, Deno.memoryUsage().rss));
-  const result = await fitWithEarlyStopping({
-    label: options.label,
+  const result = await epochLoop<number, Record<string, number>, PairwiseEpoch>({
+    label,
     maxEpochs: options.maxEpochs,
     patience: options.patience,
-    progress: ctx.progress,
-    signal: ctx.signal,
-    runEpoch: async (epoch) => {
-      ctx.progress.start(`${options.label} epoch ${epoch}`, sampler.batches);
+    goal: "max",
+    train: async (run) => {
       let total = 0, count = 0, b = 0;
-      for (const batch of sampler.epoch(rng)) {
-        ctx.signal?.throwIfAborted();
+      for (const batch of run.steps(sampler.epoch(rng), sampler.batches)) {
         if (batch.size !== filled) {
           weights.fill(1, 0, batch.size).fill(0, batch.size);
           filled = batch.size;
@@ -122,21 +142,44 @@ export async function fitPairwise<S>(
         total += loss * batch.size;
         count += batch.size;
         if (b++ % 16 === 0) sampleRss();
-        ctx.progress.tick();
       }
-      ctx.progress.done();
       sampleRss();
-      return total / count;
+      return checkLoss(label, run.epoch, total / count);
     },
     validate: async () => {
       const metrics = await ctx.validate(await options.scorer(), validate);
       sampleRss();
       return metrics;
     },
-    snapshot: options.snapshot,
-    restore: options.restore,
+    score: (metrics) => metrics[METRIC],
+    // Training seconds alone: `median_epoch_s` measures training, whatever validation costs.
+    entry: ({ epoch, trained, validated, trainSeconds }) => ({
+      epoch,
+      loss: trained,
+      metrics: validated,
+      seconds: trainSeconds,
+    }),
+    line: ({ epoch, trained, validated, trainSeconds, best }) => {
+      const shown = validated[METRIC] === undefined
+        ? ""
+        : ` valid ${METRIC} ${validated[METRIC].toFixed(4)}`;
+      return `${label} epoch ${epoch}: loss ${trained.toFixed(5)}${shown} ${
+        trainSeconds.toFixed(2)
+      }s${best ? " *" : ""}`;
+    },
+    checkpoint: memoryCheckpoint(options.snapshot, options.restore),
+    progress: ctx.progress,
+    signal: ctx.signal,
   });
-  return { ...result, peakRssMiB: Math.round(peak / 2 ** 20) };
+  const times = result.log.map((l) => l.seconds).sort((a, b) => a - b);
+  return {
+    bestEpoch: result.bestEpoch,
+    epochsRun: result.epochsRun,
+    bestMetrics: result.log.find((l) => l.epoch === result.bestEpoch)?.metrics ?? {},
+    log: result.log,
+    medianEpochSeconds: times.length ? times[Math.floor(times.length / 2)] : 0,
+    peakRssMiB: Math.round(peak / 2 ** 20),
+  };
 }
 
 /** Facts about a fit worth recording with its result. */

@@ -1,26 +1,31 @@
 /**
  * The shared body of the T5 plugins (P5, POD, ELMRec; their config is in
- * `seq2seq_config.ts`): building the tokenizer and model (random init or a
- * Hugging Face checkpoint), training on both tasks with early stopping on
- * the validation loss, and a scorer that generates ranked item lists by
- * beam search (free, or constrained to valid ids by a prefix trie).
- *
- * Lists: generated sequences that are not a valid item id (or, on the
- * direct task, not one of the user's candidates) are dropped, as are
- * repeats; with `padLists` the list is then filled up to k with seeded
- * random ids (unlisted candidates, or unlisted items), as POD does.
+ * `seq2seq_config.ts`). {@linkcode fitSeq2Seq} reads top to bottom, one
+ * named stage each: build the tokenizer and model (random init or a Hugging
+ * Face checkpoint); make the training samples and the validation set from
+ * the split; log the validation loss of the popularity prior; name the
+ * checkpoint directory that a rerun resumes from; train on both tasks with
+ * early stopping on the validation loss (`train.ts`); and score by
+ * generating ranked item lists (`list_scorer.ts`). The record's `info` is
+ * made of what the stages return.
  *
  * @module
  */
 
 import type { FitContext, KeySpecs, PluginConfig, Scorer } from "../harness/plugin.ts";
 import { ParamStore, type Rng, row } from "../kernels/mod.ts";
-import type { Stage, Task } from "../harness/types.ts";
+import type { Task } from "../harness/types.ts";
 import { PromptEncoder, type WholeWordMode } from "./batch.ts";
-import { TokenTrie } from "./beam_search.ts";
 import { loadHfParams, readHfCheckpoint } from "./checkpoint.ts";
+import { listScorer } from "./list_scorer.ts";
 import { popularityPriorLoss } from "./prior_loss.ts";
-import { promptTemplates, type Sample, SampleMaker, templateWords } from "./prompts.ts";
+import {
+  promptTemplates,
+  type Sample,
+  SampleMaker,
+  type Templates,
+  templateWords,
+} from "./prompts.ts";
 import { type FeedHooks, Seq2SeqRecommender } from "./seq2seq.ts";
 import type { EncoderExtras } from "./t5.ts";
 import { type T5Config, t5Config } from "./t5_config.ts";
@@ -49,12 +54,6 @@ export interface Seq2SeqSpec {
   readonly keys?: KeySpecs<PluginConfig>;
 }
 
-function subset(n: number, max: number, rng: Rng): number[] {
-  const all = Array.from({ length: n }, (_, i) => i);
-  if (!max || max >= n) return all;
-  return rng.shuffle(all).slice(0, max).sort((a, b) => a - b);
-}
-
 /** Trains a T5 recommender on `ctx.split` and returns its scorer. */
 export async function fitSeq2Seq(
   ctx: FitContext,
@@ -62,24 +61,58 @@ export async function fitSeq2Seq(
   spec: Seq2SeqSpec,
 ): Promise<Scorer> {
   checkSeq2SeqConfig(config);
-  const { split } = ctx;
   const fitRng = fitRngOf(ctx, config);
-  let tokenizer: Tokenizer;
-  let cfg: T5Config;
-  const store = new ParamStore();
-  if (config.hfModel) {
-    const hf = await readHfCheckpoint(config.hfModel);
-    tokenizer = hf.tokenizer;
-    cfg = { ...hf.cfg, dropout: config.dropout };
-    loadHfParams(hf.params, store);
-  } else {
-    tokenizer = builtinTokenizer(templateWords());
-    const { dModel, dKv, dFf, heads, encoderLayers, decoderLayers, dropout } = config;
-    const size = { dModel, dKv, dFf, heads, encoderLayers, decoderLayers };
-    cfg = t5Config(size, tokenizer.vocabSize, { dropout });
-  }
   const templates = promptTemplates(spec.templates, config.directPrompt);
-  const prompts = new PromptEncoder(tokenizer, split.nUsers, split.nItems, {
+  const model = await buildModel(ctx, config, spec, templates, fitRng);
+  const data = trainingData(ctx, config, templates, fitRng);
+  const priorLoss = priorValidLoss(ctx, config, spec.name, model, data.validRows);
+  const trained = await trainLoop(model, {
+    label: spec.name,
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    patience: config.patience,
+    keep: config.keep,
+    tasks: data.tasks,
+    samples: data.samples,
+    validation: data.validation,
+    rng: fitRng.fork("train"),
+    progress: ctx.progress,
+    dir: checkpointDir(ctx, config, spec, data.tasks),
+    signal: ctx.signal,
+  });
+  const lists = listScorer(ctx, { model, maker: data.maker, config });
+  const info = {
+    best_epoch: trained.bestEpoch,
+    epochs_run: trained.epochsRun,
+    best_valid_loss: trained.bestValidLoss,
+    prior_valid_loss: priorLoss,
+    resumed_from: trained.resumedFrom,
+    enc_len: model.encLen,
+    dec_len: model.decLen,
+    vocab: model.options.cfg.vocabSize,
+    decode: config.decode,
+    loss_ignores_pad: config.ignorePad,
+    // Read when the runner copies `info` into a record: each record keeps
+    // the counts of the lists made by then.
+    get list_slots() {
+      return lists.slots();
+    },
+    train_log: trained.log,
+  };
+  return { recommend: lists.recommend, info };
+}
+
+/** Stage 1: the tokenizer, the T5 (random init, or a Hugging Face checkpoint's params), the prompts. */
+async function buildModel(
+  ctx: FitContext,
+  config: Seq2SeqConfig,
+  spec: Seq2SeqSpec,
+  templates: Templates,
+  fitRng: Rng,
+): Promise<Seq2SeqRecommender> {
+  const store = new ParamStore();
+  const { tokenizer, cfg } = await backbone(config, store);
+  const prompts = new PromptEncoder(tokenizer, ctx.split.nUsers, ctx.split.nItems, {
     wholeWord: spec.wholeWord,
     wholeWordRows: config.wholeWordRows,
     ignorePad: config.ignorePad,
@@ -91,7 +124,7 @@ export async function fitSeq2Seq(
     promptTasks: 2,
     external: spec.external,
   };
-  const model = new Seq2SeqRecommender({
+  return new Seq2SeqRecommender({
     cfg,
     store,
     prompts,
@@ -105,9 +138,46 @@ export async function fitSeq2Seq(
     rng: fitRng.fork("dropout"),
     hooks: spec.hooks?.({ cfg, store, prompts }),
   });
+}
 
-  // Training: both tasks, as the papers do; the cell's task is the one scored.
+/** The tokenizer and T5 config; with `hfModel`, the checkpoint's params go into `store`. */
+async function backbone(
+  config: Seq2SeqConfig,
+  store: ParamStore,
+): Promise<{ tokenizer: Tokenizer; cfg: T5Config }> {
+  if (config.hfModel) {
+    const hf = await readHfCheckpoint(config.hfModel);
+    loadHfParams(hf.params, store);
+    return { tokenizer: hf.tokenizer, cfg: { ...hf.cfg, dropout: config.dropout } };
+  }
+  const tokenizer = builtinTokenizer(templateWords());
+  const { dModel, dKv, dFf, heads, encoderLayers, decoderLayers, dropout } = config;
+  const size = { dModel, dKv, dFf, heads, encoderLayers, decoderLayers };
+  return { tokenizer, cfg: t5Config(size, tokenizer.vocabSize, { dropout }) };
+}
+
+/** What training reads from the split. */
+interface TrainingData {
+  readonly maker: SampleMaker;
+  readonly tasks: readonly Task[];
+  /** An epoch's training samples of one task. */
+  samples(task: Task, rng: Rng): Sample[];
+  /** Fixed validation samples per task. */
+  readonly validation: Readonly<Record<string, readonly Sample[]>>;
+  /** The users they are drawn for. */
+  readonly validRows: readonly number[];
+}
+
+/** Stage 2: the training samples (drawn per epoch) and the validation set (fixed). */
+function trainingData(
+  ctx: FitContext,
+  config: Seq2SeqConfig,
+  templates: Templates,
+  fitRng: Rng,
+): TrainingData {
+  const { split } = ctx;
   const maker = new SampleMaker(split, templates);
+  // Both tasks, as the papers do; the cell's task is the one scored.
   const tasks: Task[] = config.trainTasks === "task" ? [ctx.task] : ["direct", "sequential"];
   const trainRows = subset(split.nUsers, config.trainUsers, fitRng.fork("train-users"));
   const validRows = subset(split.nUsers, config.validUsers, fitRng.fork("valid-users"));
@@ -128,126 +198,56 @@ export async function fitSeq2Seq(
       );
     });
   }
-  const priorLoss = popularityPriorLoss(
+  const samples = (task: Task, rng: Rng) =>
+    trainRows.flatMap((u) => {
+      const n = config.samplesPerUser || row(split.train, u).length;
+      // Draw k = 0 keeps the stream of the one-sample epoch.
+      return Array.from(
+        { length: n },
+        (_, k) => maker.train(task, u, rng.fork(k ? `u${u}.${k}` : `u${u}`)),
+      );
+    });
+  return { maker, tasks, samples, validation, validRows };
+}
+
+/** All `n` rows, or a seeded subset of `max` of them in order. */
+function subset(n: number, max: number, rng: Rng): number[] {
+  const all = Array.from({ length: n }, (_, i) => i);
+  if (!max || max >= n) return all;
+  return rng.shuffle(all).slice(0, max).sort((a, b) => a - b);
+}
+
+/** Stage 3: the validation loss of the popularity prior (`prior_loss.ts`), logged beside the model's. */
+function priorValidLoss(
+  ctx: FitContext,
+  config: Seq2SeqConfig,
+  label: string,
+  model: Seq2SeqRecommender,
+  validRows: readonly number[],
+): number {
+  const { split } = ctx;
+  const loss = popularityPriorLoss(
     split.train,
     split.nItems,
     validRows.map((u) => split.valid[u]),
-    (item) => prompts.target(item).length,
+    (item) => model.options.prompts.target(item).length,
     config.ignorePad ? undefined : model.decLen,
   );
-  ctx.progress.log(`${spec.name}: validation loss of the popularity prior ${priorLoss.toFixed(4)}`);
-  const key = trainingKey(spec.name, split.hash, ctx.seed, config, tasks, spec.keys);
-  const dir = config.checkpointDir
-    ? `${config.checkpointDir}/${spec.name}-${split.dataset.name}-${key}`
-    : "";
-  const result = await trainLoop(model, {
-    label: spec.name,
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    patience: config.patience,
-    keep: config.keep,
-    tasks,
-    samples: (task, rng) =>
-      trainRows.flatMap((u) => {
-        const n = config.samplesPerUser || row(split.train, u).length;
-        // Draw k = 0 keeps the stream of the one-sample epoch.
-        return Array.from(
-          { length: n },
-          (_, k) => maker.train(task, u, rng.fork(k ? `u${u}.${k}` : `u${u}`)),
-        );
-      }),
-    validation,
-    rng: fitRng.fork("train"),
-    progress: ctx.progress,
-    dir,
-    signal: ctx.signal,
-  });
+  ctx.progress.log(`${label}: validation loss of the popularity prior ${loss.toFixed(4)}`);
+  return loss;
+}
 
-  // Scoring.
-  const tries = new Map<Task, TokenTrie>();
-  const allItems = () => {
-    let t = tries.get("sequential");
-    if (!t) {
-      tries.set(
-        "sequential",
-        t = new TokenTrie(Array.from({ length: split.nItems }, (_, i) => prompts.target(i + 1))),
-      );
-    }
-    return t;
-  };
-  const slots: Record<string, { generated: number; padded: number }> = {};
-  const recommend: Scorer["recommend"] = async (request) => {
-    const task: Task = request.candidates ? "direct" : "sequential";
-    const stage: Stage = request.stage;
-    const evalRng = ctx.rng.fork(`eval:${stage}`);
-    const samples = [...request.userRows].map((u, i) =>
-      maker.evaluation(
-        task,
-        u,
-        ctx.history(u, stage),
-        request.candidates?.subarray(i * request.perUser!, (i + 1) * request.perUser!),
-        0,
-        evalRng,
-      )
-    );
-    const out: Int32Array[] = [];
-    let generated = 0, padded = 0;
-    for (let start = 0; start < samples.length; start += config.evalBatch) {
-      const batch = samples.slice(start, start + config.evalBatch);
-      const userTries = task === "direct"
-        ? batch.map((s) => new TokenTrie([...s.items].map((i) => prompts.target(i))))
-        : [];
-      const hyps = await model.generate(task, batch, {
-        beams: config.beams,
-        returns: Math.min(request.k, config.beams),
-        allowed: config.decode === "constrained"
-          ? (s, prefix) =>
-            (task === "direct" ? userTries[batch.indexOf(s)] : allItems()).next(prefix)
-          : undefined,
-      });
-      hyps.forEach((list, i) => {
-        const s = batch[i];
-        const pool = task === "direct" ? new Set(s.items) : undefined;
-        const items: number[] = [];
-        for (const h of list) {
-          const item = prompts.parse(h.tokens);
-          if (item && (!pool || pool.has(item)) && !items.includes(item)) items.push(item);
-        }
-        generated += Math.min(items.length, request.k);
-        padded += Math.max(0, request.k - items.length);
-        if (config.padLists) {
-          const rng = ctx.rng.fork(`pad:${stage}:${s.user}`);
-          const pick = pool ? [...pool] : null;
-          for (let guard = 0; items.length < request.k && guard < 100 * request.k; guard++) {
-            const item = pick ? pick[rng.int(pick.length)] : 1 + rng.int(split.nItems);
-            if (!items.includes(item)) items.push(item);
-          }
-        }
-        out.push(Int32Array.from(items));
-      });
-    }
-    const sum = slots[stage] ?? { generated: 0, padded: 0 };
-    slots[stage] = { generated: sum.generated + generated, padded: sum.padded + padded };
-    // A fresh copy each time: a record keeps the counts as they were when it was made.
-    info.list_slots = structuredClone(slots);
-    return out;
-  };
-  // Of the top-k slots of each stage's lists, how many beam search filled and
-  // how many `padLists` filled: free decoding that rarely names a candidate
-  // scores near chance on the direct task, and this says so.
-  const info: Record<string, unknown> = {
-    best_epoch: result.bestEpoch,
-    epochs_run: result.epochsRun,
-    best_valid_loss: result.bestValidLoss,
-    prior_valid_loss: priorLoss,
-    resumed_from: result.resumedFrom,
-    enc_len: model.encLen,
-    dec_len: model.decLen,
-    vocab: cfg.vocabSize,
-    decode: config.decode,
-    loss_ignores_pad: config.ignorePad,
-    list_slots: {},
-    train_log: result.log,
-  };
-  return { recommend, info };
+/**
+ * Stage 4: the checkpoint directory, named by what trains the model
+ * (`trainingKey`), so that a rerun resumes there; "" = no checkpoints.
+ */
+function checkpointDir(
+  ctx: FitContext,
+  config: Seq2SeqConfig,
+  spec: Seq2SeqSpec,
+  tasks: readonly Task[],
+): string {
+  if (!config.checkpointDir) return "";
+  const key = trainingKey(spec.name, ctx.split.hash, ctx.seed, config, tasks, spec.keys);
+  return `${config.checkpointDir}/${spec.name}-${ctx.split.dataset.name}-${key}`;
 }

@@ -1,10 +1,10 @@
 /**
- * The training loop of the generative recommenders, read top to bottom:
- * resume from the last checkpoint if any, then per epoch build the samples
- * of both tasks, alternate one batch per task, validate the mean loss,
- * checkpoint, log, and stop after `patience` epochs without a better
- * validation loss. The best epoch's params are restored at the end, or,
- * with `keep: "last"`, every epoch runs and the last one's params stay.
+ * The training of the generative recommenders, on the shared epoch loop
+ * (`harness/epoch_loop.ts`): what their epochs are. An epoch builds the
+ * samples of each task, alternates one batch per task, and is validated by
+ * the mean loss on fixed samples, lower being better. The best epoch's
+ * params are restored at the end, or, with `keep: "last"`, every epoch runs
+ * and the last one's params stay.
  *
  * Checkpoints (when `dir` is set): `state.safetensors` (params and AdamW
  * state after the last finished epoch), `best.safetensors` (params of the
@@ -16,6 +16,14 @@
  * @module
  */
 
+import {
+  checkLoss,
+  type EpochCheckpoint,
+  epochLoop,
+  type EpochRun,
+  type LoopState,
+  memoryCheckpoint,
+} from "../harness/epoch_loop.ts";
 import type { Progress } from "../harness/progress.ts";
 import type { ParamStore, Rng } from "../kernels/mod.ts";
 import type { Task } from "../harness/types.ts";
@@ -79,30 +87,19 @@ export interface TrainResult {
   readonly bestEpoch: number;
   readonly epochsRun: number;
   readonly bestValidLoss: number;
-  readonly log: EpochRecord[];
+  readonly log: readonly EpochRecord[];
   readonly resumedFrom: number;
 }
 
-interface Progress_ {
-  epoch: number;
-  bestEpoch: number;
-  bestValidLoss: number;
-  sinceBest: number;
-  stopped: boolean;
-  log: EpochRecord[];
+/** What training an epoch returns to the loop. */
+interface EpochTraining {
+  readonly train: Record<string, number>;
+  readonly samples: number;
 }
 
 function chunks<T>(xs: readonly T[], n: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-}
-
-function snapshotParams(store: ParamStore): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const [name, { data }] of store.entries()) {
-    if (!name.startsWith("opt.")) out.set(name, data.slice());
-  }
   return out;
 }
 
@@ -124,125 +121,134 @@ export async function validationLoss(
 
 /** Trains `model` with early stopping on the validation loss; see the module doc. */
 export async function trainLoop(model: Trainable, options: TrainLoopOptions): Promise<TrainResult> {
-  const { dir, progress, label } = options;
-  let state: Progress_ = {
-    epoch: 0,
-    bestEpoch: 0,
-    bestValidLoss: Infinity,
-    sinceBest: 0,
-    stopped: false,
-    log: [],
-  };
-  if (dir) {
-    await Deno.mkdir(dir, { recursive: true });
-    try {
-      state = JSON.parse(await Deno.readTextFile(`${dir}/progress.json`));
-      await readStore(`${dir}/state.safetensors`, model.store);
-      progress.log(`${label}: resuming after epoch ${state.epoch} from ${dir}`);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-  const keepBest = (options.keep ?? "best") === "best";
-  // A directory trained past `epochs` no longer holds the last of the first
-  // `epochs` epochs, nor their best unless that best came early enough.
-  if (state.epoch > options.epochs && !keepBest) {
-    throw new RangeError(
-      `${label}: ${dir} holds ${state.epoch} epochs, so the last of the first ${options.epochs} ` +
-        `is gone; raise epochs or set another checkpointDir`,
-    );
-  }
-  if (state.epoch > options.epochs && state.bestEpoch > options.epochs) {
-    throw new RangeError(
-      `${label}: ${dir} holds ${state.epoch} epochs with the best at epoch ${state.bestEpoch}, ` +
-        `so the best of the first ${options.epochs} is gone; ` +
-        `raise epochs or set another checkpointDir`,
-    );
-  }
-  if (dir && state.epoch === 0) progress.log(`${label}: checkpoints in ${dir}`);
-  const resumedFrom = state.epoch;
-  // Without a directory the best epoch's params are kept in memory.
-  let bestParams: Map<string, Float32Array> | undefined;
-
-  while (!state.stopped && state.epoch < options.epochs) {
-    options.signal?.throwIfAborted();
-    const epoch = state.epoch + 1;
-    const t0 = performance.now();
-    const rng = options.rng.fork(`epoch:${epoch}`);
-    model.startEpoch?.(rng.fork("model"));
-
-    // Batches of each task, alternating task by task.
-    const queues = options.tasks.map((task) => ({
-      task,
-      batches: chunks(options.samples(task, rng.fork(task)), options.batchSize),
-    }));
-    const order: { task: Task; samples: Sample[] }[] = [];
-    for (let i = 0; queues.some((q) => i < q.batches.length); i++) {
-      for (const q of queues) {
-        if (i < q.batches.length) order.push({ task: q.task, samples: q.batches[i] });
-      }
-    }
-    const batches = order.slice(0, options.maxBatches ?? Infinity);
-
-    const sums: Record<string, number> = {}, counts: Record<string, number> = {};
-    let seen = 0;
-    progress.start(`${label} epoch ${epoch}`, batches.length);
-    for (const { task, samples } of batches) {
-      options.signal?.throwIfAborted();
-      const loss = await model.trainStep(task, samples);
-      if (!Number.isFinite(loss)) {
-        throw new RangeError(
-          `${label}: the training loss became ${loss} in epoch ${epoch}; lower the learning rate`,
-        );
-      }
-      options.onBatch?.(task, loss);
-      sums[task] = (sums[task] ?? 0) + loss;
-      counts[task] = (counts[task] ?? 0) + 1;
-      seen += samples.length;
-      progress.tick(1);
-    }
-    progress.done();
-
-    const valid = await validationLoss(model, options.validation, options.batchSize);
-    const train = Object.fromEntries(Object.keys(sums).map((t) => [t, sums[t] / counts[t]]));
-    const seconds = (performance.now() - t0) / 1000;
-    state.epoch = epoch;
-    state.log.push({ epoch, train, valid, samples: seen, seconds });
-    const improved = valid < state.bestValidLoss;
-    if (improved) {
-      state.bestValidLoss = valid;
-      state.bestEpoch = epoch;
-      state.sinceBest = 0;
-    } else state.sinceBest++;
-    state.stopped = keepBest && state.sinceBest >= options.patience;
-
-    if (improved && !dir) bestParams = snapshotParams(model.store);
-    if (dir) {
-      if (improved) await writeStore(`${dir}/best.safetensors`, model.store, { paramsOnly: true });
-      await writeStore(`${dir}/state.safetensors`, model.store);
-      await Deno.writeTextFile(`${dir}/progress.json`, JSON.stringify(state));
-    }
-    const losses = Object.entries(train).map(([t, l]) => `${t} ${l.toFixed(4)}`).join(", ");
-    progress.log(
-      `${label} epoch ${epoch}: train ${losses}; valid ${valid.toFixed(4)} ${seconds.toFixed(1)}s${
-        improved ? " *" : ""
-      }`,
-    );
-  }
-
-  if (keepBest && dir && state.bestEpoch > 0 && state.bestEpoch !== state.epoch) {
-    await readStore(`${dir}/best.safetensors`, model.store);
-  }
-  if (keepBest && bestParams && state.bestEpoch !== state.epoch) {
-    for (const [name, data] of bestParams) {
-      model.store.set(name, data, model.store.get(name)!.shape);
-    }
-  }
+  const { label, dir } = options;
+  const store = model.store;
+  const result = await epochLoop<EpochTraining, number, EpochRecord>({
+    label,
+    maxEpochs: options.epochs,
+    patience: options.patience,
+    keep: options.keep,
+    goal: "min",
+    train: (run) => trainEpoch(model, options, run),
+    validate: () => validationLoss(model, options.validation, options.batchSize),
+    score: (valid) => valid,
+    // Seconds of training and validation, as `train_log` has always recorded them.
+    entry: ({ epoch, trained, validated, seconds }) => ({
+      epoch,
+      train: trained.train,
+      valid: validated,
+      samples: trained.samples,
+      seconds,
+    }),
+    line: ({ epoch, trained, validated, seconds, best }) => {
+      const losses = Object.entries(trained.train).map(([t, l]) => `${t} ${l.toFixed(4)}`);
+      return `${label} epoch ${epoch}: train ${losses.join(", ")}; valid ${validated.toFixed(4)} ${
+        seconds.toFixed(1)
+      }s${best ? " *" : ""}`;
+    },
+    checkpoint: dir
+      ? directoryCheckpoint(dir, store)
+      : memoryCheckpoint(() => snapshotParams(store), (params) => restoreParams(store, params)),
+    progress: options.progress,
+    signal: options.signal,
+  });
   return {
-    bestEpoch: state.bestEpoch,
-    epochsRun: state.epoch,
-    bestValidLoss: state.bestValidLoss,
-    log: state.log,
-    resumedFrom,
+    bestEpoch: result.bestEpoch,
+    epochsRun: result.epochsRun,
+    bestValidLoss: result.bestScore,
+    log: result.log,
+    resumedFrom: result.resumedFrom,
   };
+}
+
+/** One epoch: the samples of each task, one batch per task in turn. */
+async function trainEpoch(
+  model: Trainable,
+  options: TrainLoopOptions,
+  run: EpochRun,
+): Promise<EpochTraining> {
+  const rng = options.rng.fork(`epoch:${run.epoch}`);
+  model.startEpoch?.(rng.fork("model"));
+  const queues = options.tasks.map((task) => ({
+    task,
+    batches: chunks(options.samples(task, rng.fork(task)), options.batchSize),
+  }));
+  const order: { task: Task; samples: Sample[] }[] = [];
+  for (let i = 0; queues.some((q) => i < q.batches.length); i++) {
+    for (const q of queues) {
+      if (i < q.batches.length) order.push({ task: q.task, samples: q.batches[i] });
+    }
+  }
+  const batches = order.slice(0, options.maxBatches ?? Infinity);
+
+  const sums: Record<string, number> = {}, counts: Record<string, number> = {};
+  let seen = 0;
+  for (const { task, samples } of run.steps(batches, batches.length)) {
+    const loss = checkLoss(options.label, run.epoch, await model.trainStep(task, samples));
+    options.onBatch?.(task, loss);
+    sums[task] = (sums[task] ?? 0) + loss;
+    counts[task] = (counts[task] ?? 0) + 1;
+    seen += samples.length;
+  }
+  const train = Object.fromEntries(Object.keys(sums).map((t) => [t, sums[t] / counts[t]]));
+  return { train, samples: seen };
+}
+
+/** `progress.json` as it has been written since checkpoints began. */
+interface ProgressFile {
+  readonly epoch: number;
+  readonly bestEpoch: number;
+  /** The loop's best score; JSON writes the Infinity of no best yet as null. */
+  readonly bestValidLoss: number | null;
+  readonly sinceBest: number;
+  readonly stopped: boolean;
+  readonly log: readonly EpochRecord[];
+}
+
+/** Checkpoints in `dir`: see the module doc. */
+function directoryCheckpoint(dir: string, store: ParamStore): EpochCheckpoint<EpochRecord> {
+  return {
+    location: dir,
+    setting: "checkpointDir",
+    async resume(): Promise<LoopState<EpochRecord> | undefined> {
+      await Deno.mkdir(dir, { recursive: true });
+      let file: ProgressFile;
+      try {
+        file = JSON.parse(await Deno.readTextFile(`${dir}/progress.json`));
+        await readStore(`${dir}/state.safetensors`, store);
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return undefined;
+        throw e;
+      }
+      const { bestValidLoss, ...rest } = file;
+      return { ...rest, bestScore: bestValidLoss ?? Infinity };
+    },
+    async save(state, best) {
+      if (best) await writeStore(`${dir}/best.safetensors`, store, { paramsOnly: true });
+      await writeStore(`${dir}/state.safetensors`, store);
+      const { epoch, bestEpoch, bestScore, sinceBest, stopped, log } = state;
+      const file: ProgressFile = {
+        epoch,
+        bestEpoch,
+        bestValidLoss: bestScore,
+        sinceBest,
+        stopped,
+        log,
+      };
+      await Deno.writeTextFile(`${dir}/progress.json`, JSON.stringify(file));
+    },
+    restoreBest: () => readStore(`${dir}/best.safetensors`, store),
+  };
+}
+
+function snapshotParams(store: ParamStore): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, { data }] of store.entries()) {
+    if (!name.startsWith("opt.")) out.set(name, data.slice());
+  }
+  return out;
+}
+
+function restoreParams(store: ParamStore, params: Map<string, Float32Array>): void {
+  for (const [name, data] of params) store.set(name, data, store.get(name)!.shape);
 }
