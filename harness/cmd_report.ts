@@ -27,8 +27,11 @@ export const REPORT_HELP = `elmbench report <results.jsonl|dir|figure...> [--out
 
 const FIGURE = /\.(png|svg|jpe?g|vl\.json)$/i;
 
-/** Published rows and a sentence saying where they came from. */
-async function published(
+/**
+ * Published rows and a sentence saying where they came from: `path`, else
+ * the default file where it exists, else none.
+ */
+export async function loadPublished(
   path: string | undefined,
   none: boolean,
 ): Promise<{ rows?: PublishedRow[]; note: string }> {
@@ -74,7 +77,7 @@ export async function reportCommand(args: string[]): Promise<string | undefined>
   if (sources.length === 0) {
     throw new UsageError(`report: no result records in ${inputs.join(", ")}`);
   }
-  const pub = await published(
+  const pub = await loadPublished(
     values.published as string | undefined,
     Boolean(values["no-published"]),
   );

@@ -4,12 +4,15 @@
  * download is not reachable here). The flags keep Chromium off the network:
  * without them its background connections are refused on closed machines.
  *
- * Also a script: `deno run -A tests/_chromium.ts <dir>/index.html out.png
- * [width]` saves a full-page screenshot (the README's picture of the report).
+ * Also a script: `deno run -A tests/_chromium.ts <dir>/index.html out.png`
+ * saves a screenshot (the README's pictures of the report); `--full` for
+ * the whole page, `--at SELECTOR` to scroll there first, `--click SELECTOR`
+ * to click something first (a column head, a cell).
  *
  * @module
  */
 import { resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import type { ConsoleMessage, Page, Request } from "playwright-core";
 
@@ -122,15 +125,36 @@ export async function waitForCharts(opened: OpenedPage, timeoutMs = 60_000): Pro
 }
 
 if (import.meta.main) {
-  const [file, png, width] = Deno.args;
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: {
+      width: { type: "string", default: "1280" },
+      height: { type: "string", default: "900" },
+      full: { type: "boolean" },
+      at: { type: "string" },
+      click: { type: "string", multiple: true },
+    },
+  });
+  const [file, png] = positionals;
   if (!file || !png) {
-    console.error("usage: deno run -A tests/_chromium.ts <index.html> <out.png> [width]");
+    console.error(
+      "usage: deno run -A tests/_chromium.ts <index.html> <out.png> [--width N] [--height N]\n" +
+        "  [--full] [--at SELECTOR (scrolled to the top)] [--click SELECTOR]...",
+    );
     Deno.exit(2);
   }
-  const opened = await openFile(file, { width: Number(width ?? 1280) });
+  const opened = await openFile(file, {
+    width: Number(values.width),
+    height: Number(values.height),
+  });
   try {
     console.error(`charts: ${await waitForCharts(opened)}`);
-    await opened.page.screenshot({ path: png, fullPage: true });
+    for (const selector of values.click ?? []) await opened.page.click(selector);
+    if (values.at) {
+      await opened.page.$eval(values.at, (el) => el.scrollIntoView({ block: "start" }));
+    }
+    await opened.page.screenshot({ path: png, fullPage: Boolean(values.full) });
     for (const p of opened.problems) console.error(`${p.kind}: ${p.text}`);
   } finally {
     await opened.close();
