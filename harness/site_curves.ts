@@ -152,6 +152,25 @@ export function learningCurves(
   return { curves, skipped };
 }
 
+/** The legend entry of the prior's rule. */
+const PRIOR = "popularity prior (validation loss)";
+
+/** One colour per series name on every chart of the page, so a colour means one thing. */
+const SERIES_COLORS: Record<string, string> = {
+  "train loss": "#4c78a8",
+  "train loss (direct)": "#4c78a8",
+  "train loss (sequential)": "#f58518",
+  "validation loss": "#e45756",
+  "validation NDCG@10": "#54a24b",
+  "validation HR@10": "#b279a2",
+  [PRIOR]: "#555555",
+};
+const OTHER_COLORS = ["#72b7b2", "#eeca3b", "#ff9da6", "#9d755d", "#bab0ac"];
+
+function seriesColor(name: string, index: number): string {
+  return SERIES_COLORS[name] ?? OTHER_COLORS[index % OTHER_COLORS.length];
+}
+
 /**
  * The curve as Vega-Lite: losses on the left axis (with the prior as a
  * dashed rule), validation metrics on an independent right axis, and the
@@ -165,7 +184,15 @@ export function curveSpec(curve: Curve): TopLevelSpec {
     axis: { tickMinStep: 1, format: "d" },
     scale: { domainMin: 1 },
   };
-  const color = { field: "series", type: "nominal", title: null, legend: { orient: "bottom" } };
+  const names = [...new Set(curve.points.map((p) => p.series))];
+  if (curve.prior !== null) names.push(PRIOR);
+  const color = {
+    field: "series",
+    type: "nominal",
+    title: null,
+    legend: { orient: "bottom", columns: 2 },
+    scale: { domain: names, range: names.map(seriesColor) },
+  };
   const series = (axis: CurvePoint["axis"], title: string) => ({
     data: { values: curve.points.filter((p) => p.axis === axis) },
     mark: { type: "line", point: { size: 30 } },
@@ -190,24 +217,19 @@ export function curveSpec(curve: Curve): TopLevelSpec {
   const hasMetric = curve.points.some((p) => p.axis === "metric");
   const lossLayers: unknown[] = hasLoss ? [series("loss", "loss")] : [];
   if (hasLoss && curve.prior !== null) {
+    // In the legend rather than labelled on the chart, where the curves run into it.
     lossLayers.push({
-      data: {
-        values: [{ prior: curve.prior, label: `popularity prior ${curve.prior.toFixed(3)}` }],
+      data: { values: [{ value: curve.prior, series: PRIOR }] },
+      mark: { type: "rule", strokeDash: [6, 4] },
+      encoding: {
+        y: { field: "value", type: "quantitative" },
+        color,
+        tooltip: [{ field: "series", type: "nominal" }, {
+          field: "value",
+          type: "quantitative",
+          format: ".4f",
+        }],
       },
-      layer: [
-        {
-          mark: { type: "rule", strokeDash: [6, 4], color: "#555" },
-          encoding: { y: { field: "prior", type: "quantitative" } },
-        },
-        {
-          mark: { type: "text", align: "left", dx: 4, dy: -6, color: "#555", fontSize: 10 },
-          encoding: {
-            y: { field: "prior", type: "quantitative" },
-            x: { value: 0 },
-            text: { field: "label" },
-          },
-        },
-      ],
     });
   }
   const layers: unknown[] = [];

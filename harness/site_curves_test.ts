@@ -112,7 +112,7 @@ Deno.test("curveSpec() compiles: loss and metric lines, the prior and the best e
   const t5 = curves.find((c) => c.prior !== null)!;
   const svg = await toSvg(curveSpec(t5));
   assert.equal(countMarks(svg, "line"), 3);
-  assert.match(svg, /popularity prior 2\.\d{3}/);
+  assert.match(svg, /popularity prior \(validation loss\)/);
   assert.match(svg, /best epoch 3/);
   const pairwise = curves.find((c) => c.plugin === "bprmf")!;
   const svg2 = await toSvg(curveSpec(pairwise));
