@@ -69,7 +69,6 @@ export async function demoCommand(
   const { writeSite } = await import("./site_build.ts");
   const site = await writeSite(ran.map((record) => ({ record, path: resultsPath })), {
     out: values.report as string,
-    inputs: [resultsPath],
     published: published.rows,
     publishedNote: published.note,
   });

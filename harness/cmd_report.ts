@@ -84,7 +84,6 @@ export async function reportCommand(args: string[]): Promise<string | undefined>
   const { writeSite } = await import("./site_build.ts");
   const site = await writeSite(sources, {
     out: values.out as string,
-    inputs,
     published: pub.rows,
     publishedNote: pub.note,
     ours: values.ours as string | undefined,

@@ -29,8 +29,6 @@ import { siteTable } from "./site_tables.ts";
 export interface SiteOptions {
   /** The folder to write; created if missing. */
   readonly out: string;
-  /** The results files and folders the records came from (listed on the page). */
-  readonly inputs: readonly string[];
   readonly published?: readonly PublishedRow[];
   /** Where the published rows came from, or why there are none. */
   readonly publishedNote?: string;

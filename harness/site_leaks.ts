@@ -79,18 +79,18 @@ export async function leakPairs(sources: readonly SourcedRecord[]): Promise<Leak
   });
   for (const idx of cells.values()) {
     const byIds = groupBy(idx, (i) => sources[i].record.reindex);
-    const p5 = byIds.get("none");
-    if (!p5) continue;
+    const p5Ids = byIds.get("none");
+    if (!p5Ids) continue;
     for (const [reindex, other] of byIds) {
       if (reindex === "none") continue;
-      const r = sources[p5[0]].record;
+      const r = sources[p5Ids[0]].record;
       pairs.push({
         key: "reindex",
         method: rowLabel(r),
         dataset: r.dataset,
         task: r.task,
         clean: side(sources, other, `${reindex} ids`),
-        leaky: side(sources, p5, "P5 ids"),
+        leaky: side(sources, p5Ids, "P5 ids"),
       });
     }
   }

@@ -6,8 +6,13 @@
  *
  * @module
  */
-import { buildTable, type Layout, type PublishedRow, rowLabel } from "./report_model.ts";
-import type { TableModel } from "./report_model.ts";
+import {
+  buildTable,
+  type Layout,
+  type PublishedRow,
+  rowLabel,
+  type TableModel,
+} from "./report_model.ts";
 import { label, percent, value } from "./report_render.ts";
 import { addSignificance, type SourcedRecord } from "./significance.ts";
 import { escapeHtml } from "./site_html.ts";
