@@ -46,11 +46,15 @@ export { createRng, type Rng } from "./harness/rng.ts";
 export {
   type CandidateRequest,
   type ConfigValue,
+  type DefaultsOf,
   definePlugin,
   type Device,
   type FitContext,
+  type KeySpec,
+  type KeySpecs,
   type Plugin,
   type PluginConfig,
+  type PluginDefinition,
   type Preset,
   PRESETS,
   type Requirement,
@@ -59,6 +63,7 @@ export {
   type ValidateOptions,
 } from "./harness/plugin.ts";
 export { type PluginRecord, resolveConfig, withExternalPlugins } from "./harness/registry.ts";
+export { ANY_DATASET, hashedConfig, valueForDataset } from "./harness/config_keys.ts";
 export { BUILTIN_PLUGINS } from "./baselines/mod.ts";
 
 // Evaluation, running, reporting.

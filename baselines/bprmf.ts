@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { fitInfo, fitPairwise, PAIRWISE_FIT_DOCS } from "../harness/pairwise_fit.ts";
-import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
+import { fitInfo, fitPairwise, PAIRWISE_FIT_KEYS } from "../harness/pairwise_fit.ts";
+import { type DefaultsOf, definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
 import {
   checkConfigMatches,
@@ -25,19 +25,27 @@ import { ParamStore } from "../kernels/param_store.ts";
 import { embLoss, weightedBprLoss } from "../kernels/rec_losses.ts";
 import { compileTrainStep } from "../kernels/step.ts";
 
-/** Typed defaults: RecBole's BPR settings on these data (its reference run). */
-export const BPRMF_DEFAULTS = {
-  dim: 64,
-  lr: 1e-3,
-  batch_size: 2048,
-  reg: 0,
-  reg_pow: false,
-  epochs: 300,
-  patience: 10,
-  valid_protocol: "full",
-  valid_users: 0,
+/**
+ * Every key: RecBole's BPR settings on these data (its reference run).
+ * `batchSize` and `regPow` were `batch_size` and `reg_pow`.
+ */
+export const BPRMF_KEYS = {
+  dim: { default: 64, doc: "embedding width d" },
+  lr: { default: 1e-3, doc: "Adam learning rate" },
+  batchSize: {
+    default: 2048,
+    doc: "(user, positive, negative) triples per step",
+    legacy: "batch_size",
+  },
+  reg: { default: 0, doc: "weight of the L2 penalty on the batch's rows (RecBole's BPR has none)" },
+  regPow: {
+    default: false,
+    doc: "false: sum of Frobenius norms / B (RecBole's EmbLoss); true: squared / 2B",
+    legacy: "reg_pow",
+  },
+  ...PAIRWISE_FIT_KEYS,
 };
-type BprMfConfig = typeof BPRMF_DEFAULTS;
+type BprMfConfig = DefaultsOf<typeof BPRMF_KEYS>;
 
 const USERS = "user_embedding.weight";
 const ITEMS = "item_embedding.weight";
@@ -102,24 +110,16 @@ export const bprmf = definePlugin({
   name: "bprmf",
   description: "BPR-MF: free user and item embeddings, dot product, BPR loss",
   tasks: ["direct", "sequential"],
-  defaults: BPRMF_DEFAULTS,
+  keys: BPRMF_KEYS,
   presets: {
-    tiny: { dim: 16, batch_size: 256, epochs: 15, patience: 4, lr: 1e-2 },
+    tiny: { dim: 16, batchSize: 256, epochs: 15, patience: 4, lr: 1e-2 },
     cpu: {},
     paper: {},
-  },
-  docs: {
-    dim: "embedding width d",
-    lr: "Adam learning rate",
-    batch_size: "(user, positive, negative) triples per step",
-    reg: "weight of the L2 penalty on the batch's rows (RecBole's BPR has none)",
-    reg_pow: "false: sum of Frobenius norms / B (RecBole's EmbLoss); true: squared / 2B",
-    ...PAIRWISE_FIT_DOCS,
   },
   requires: ["train-interactions"],
   async fit(ctx: FitContext, config: BprMfConfig): Promise<Scorer> {
     const { split } = ctx;
-    const d = config.dim, b = config.batch_size;
+    const d = config.dim, b = config.batchSize;
     const g = new Graph();
     const users = g.param(USERS, [split.nUsers, d], {
       init: normal({ std: xavierNormalStd(split.nUsers, d) }),
@@ -133,7 +133,7 @@ export const bprmf = definePlugin({
       neg: g.input("neg", "int32", [b]),
       weights: g.input("weights", "float32", [b]),
     };
-    const loss = bprmfLoss(users, items, ids, { reg: config.reg, regPow: config.reg_pow });
+    const loss = bprmfLoss(users, items, ids, { reg: config.reg, regPow: config.regPow });
     const store = new ParamStore();
     store.init(g, ctx.rng.fork("init"));
     const step = await compileTrainStep(loss, store, {
@@ -147,8 +147,8 @@ export const bprmf = definePlugin({
       batchSize: b,
       maxEpochs: config.epochs,
       patience: config.patience,
-      validProtocol: config.valid_protocol,
-      validUsers: config.valid_users,
+      validProtocol: config.validProtocol,
+      validUsers: config.validUsers,
       step: async (batch, weights) =>
         (await step.run({
           users: batch.users,

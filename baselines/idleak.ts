@@ -19,7 +19,7 @@ export const idleak = definePlugin({
   name: "idleak",
   description: "Leak probe: ranks max(history)+1, +2, ... first (no learning)",
   tasks: ["direct", "sequential"],
-  defaults: {},
+  keys: {},
   requires: ["item-ids"],
   fit(ctx: FitContext): Promise<Scorer> {
     const nItems = ctx.split.nItems;

@@ -14,15 +14,15 @@
  * `E0`. Sessions and buffers are made once per fit.
  *
  * The penalty follows RecBole's `EmbLoss` (the reference implementation):
- * with `reg_pow = false` (RecBole's `require_pow: False` default) it is
+ * with `regPow = false` (RecBole's `require_pow: False` default) it is
  * `reg * (‖U‖ + ‖I+‖ + ‖I-‖) / B`, the Frobenius norms of the batch's
- * `B x d` layer-0 row blocks, not squared; with `reg_pow = true` it is
+ * `B x d` layer-0 row blocks, not squared; with `regPow = true` it is
  * `reg * (‖U‖² + ‖I+‖² + ‖I-‖²) / (2 B)` (the paper's squared L2).
  *
  * @module
  */
-import { fitInfo, fitPairwise, PAIRWISE_FIT_DOCS } from "../harness/pairwise_fit.ts";
-import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
+import { fitInfo, fitPairwise, PAIRWISE_FIT_KEYS } from "../harness/pairwise_fit.ts";
+import { type DefaultsOf, definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
 import { type CsrMatrix, graphSize, normalizedAdjacency } from "../kernels/adjacency.ts";
 import {
@@ -45,20 +45,28 @@ import {
 import { compileTrainStep, compileUpdate } from "../kernels/step.ts";
 import type { Device } from "../kernels/runtime.ts";
 
-/** Typed defaults: the LightGCN paper's settings (= RecBole's reference run). */
-export const LIGHTGCN_DEFAULTS = {
-  dim: 64,
-  layers: 3,
-  lr: 1e-3,
-  batch_size: 2048,
-  reg: 1e-4,
-  reg_pow: false,
-  epochs: 300,
-  patience: 10,
-  valid_protocol: "full",
-  valid_users: 0,
+/**
+ * Every key: the LightGCN paper's settings (= RecBole's reference run).
+ * `batchSize` and `regPow` were `batch_size` and `reg_pow`.
+ */
+export const LIGHTGCN_KEYS = {
+  dim: { default: 64, doc: "embedding width d" },
+  layers: { default: 3, doc: "propagation layers L (final = mean of layers 0..L)" },
+  lr: { default: 1e-3, doc: "Adam learning rate" },
+  batchSize: {
+    default: 2048,
+    doc: "(user, positive, negative) triples per step",
+    legacy: "batch_size",
+  },
+  reg: { default: 1e-4, doc: "weight of the L2 penalty on the batch's layer-0 rows" },
+  regPow: {
+    default: false,
+    doc: "false: RecBole's EmbLoss (sum of Frobenius norms / B); true: squared norms / 2B",
+    legacy: "reg_pow",
+  },
+  ...PAIRWISE_FIT_KEYS,
 };
-type LightGcnConfig = typeof LIGHTGCN_DEFAULTS;
+type LightGcnConfig = DefaultsOf<typeof LIGHTGCN_KEYS>;
 
 /** Name of the layer-0 table in the store and in checkpoints. */
 export const EMBEDDING = "embedding.weight";
@@ -300,21 +308,12 @@ export const lightgcn = definePlugin({
   name: "lightgcn",
   description: "LightGCN: mean of L propagation layers over the training graph, BPR loss",
   tasks: ["direct", "sequential"],
-  defaults: LIGHTGCN_DEFAULTS,
+  keys: LIGHTGCN_KEYS,
   presets: {
-    tiny: { dim: 16, layers: 2, batch_size: 256, epochs: 12, patience: 4, lr: 1e-2 },
+    tiny: { dim: 16, layers: 2, batchSize: 256, epochs: 12, patience: 4, lr: 1e-2 },
     cpu: {},
     // The paper stops when recall@20 has not improved for 50 epochs.
     paper: { epochs: 1000, patience: 50 },
-  },
-  docs: {
-    dim: "embedding width d",
-    layers: "propagation layers L (final = mean of layers 0..L)",
-    lr: "Adam learning rate",
-    batch_size: "(user, positive, negative) triples per step",
-    reg: "weight of the L2 penalty on the batch's layer-0 rows",
-    reg_pow: "false: RecBole's EmbLoss (sum of Frobenius norms / B); true: squared norms / 2B",
-    ...PAIRWISE_FIT_DOCS,
   },
   requires: ["train-graph"],
   async fit(ctx: FitContext, config: LightGcnConfig): Promise<Scorer> {
@@ -329,26 +328,26 @@ export const lightgcn = definePlugin({
         dim: d,
         layers: config.layers,
         lr: config.lr,
-        batchSize: config.batch_size,
+        batchSize: config.batchSize,
         reg: config.reg,
-        regPow: config.reg_pow,
+        regPow: config.regPow,
         threads: ctx.threads,
         device: ctx.device,
         engine,
       });
       const nodes = {
-        users: new Int32Array(config.batch_size),
-        pos: new Int32Array(config.batch_size),
-        neg: new Int32Array(config.batch_size),
+        users: new Int32Array(config.batchSize),
+        pos: new Int32Array(config.batchSize),
+        neg: new Int32Array(config.batchSize),
       };
       const view = await scorerOver(split, trainer.propagate(), d, ctx);
       const result = await fitPairwise(ctx, {
         label: "lightgcn",
-        batchSize: config.batch_size,
+        batchSize: config.batchSize,
         maxEpochs: config.epochs,
         patience: config.patience,
-        validProtocol: config.valid_protocol,
-        validUsers: config.valid_users,
+        validProtocol: config.validProtocol,
+        validUsers: config.validUsers,
         step: (batch, weights) => {
           for (let k = 0; k < batch.users.length; k++) {
             nodes.users[k] = batch.users[k] + 1;

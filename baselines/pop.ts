@@ -11,7 +11,7 @@ export const pop = definePlugin({
   name: "pop",
   description: "Item popularity in the training split",
   tasks: ["direct", "sequential"],
-  defaults: {},
+  keys: {},
   requires: ["train-interactions"],
   fit(ctx: FitContext): Promise<Scorer> {
     const { split } = ctx;

@@ -1,7 +1,7 @@
 /**
  * `simplex`: SimpleX (Mao et al., CIKM 2021) as RecBole implements it. The
  * user vector is `g * e_u + (1 - g) * W * mean(e_i over the user's last
- * history_len items)` (padding masked), with dropout on it while training;
+ * historyLen items)` (padding masked), with dropout on it while training;
  * score = cosine similarity; cosine contrastive loss
  * `relu(1 - s(u, i+)) + w * mean_j relu(s(u, j) - m)` over `negatives`
  * uniform negatives per positive, plus RecBole's `EmbLoss` on the rows the
@@ -9,14 +9,16 @@
  * step at the tables' rows (`createSimplexTrainer` in `simplex_tower.ts`);
  * scoring runs the whole tower in one inference session.
  *
- * At scoring time the history is what the stage may see (`score_history =
+ * At scoring time the history is what the stage may see (`scoreHistory =
  * stage`: training items at validation, plus the validation item at test);
- * `score_history = train` uses training items only, as RecBole does.
+ * `scoreHistory = train` uses training items only, as RecBole does.
  *
  * @module
  */
-import { fitInfo, fitPairwise, PAIRWISE_FIT_DOCS } from "../harness/pairwise_fit.ts";
+import { fitInfo, fitPairwise, PAIRWISE_FIT_KEYS } from "../harness/pairwise_fit.ts";
+import { currentNames } from "../harness/config_keys.ts";
 import {
+  type DefaultsOf,
   definePlugin,
   type FitContext,
   type Scorer,
@@ -35,33 +37,49 @@ import { ParamStore } from "../kernels/param_store.ts";
 import { compileInference } from "../kernels/step.ts";
 import { createSimplexTrainer, fillHistory, ITEMS, USERS, userTower } from "./simplex_tower.ts";
 
-/** Typed defaults: RecBole's SimpleX settings (its reference run on these data). */
-export const SIMPLEX_DEFAULTS = {
-  dim: 64,
-  lr: 1e-3,
-  batch_size: 2048,
-  negatives: 1,
-  margin: 0.5,
-  negative_weight: 10,
-  gamma: 0.5,
-  history_len: 50,
-  dropout: 0.1,
-  reg: 1e-5,
-  reg_pow: false,
-  score_history: "stage",
-  epochs: 300,
-  patience: 10,
-  valid_protocol: "full",
-  valid_users: 0,
+/**
+ * Every key: RecBole's SimpleX settings (its reference run on these data).
+ * The snake_case keys of before are the legacy names.
+ */
+export const SIMPLEX_KEYS = {
+  dim: { default: 64, doc: "embedding width d" },
+  lr: { default: 1e-3, doc: "Adam learning rate" },
+  batchSize: { default: 2048, doc: "positives per step", legacy: "batch_size" },
+  negatives: { default: 1, doc: "uniform negatives per positive" },
+  margin: { default: 0.5, doc: "cosine margin m of the negative term" },
+  negativeWeight: {
+    default: 10,
+    doc: "weight w of the negative term (mean over negatives)",
+    legacy: "negative_weight",
+  },
+  gamma: { default: 0.5, doc: "weight g of the user embedding against the history term" },
+  historyLen: {
+    default: 50,
+    doc: "most recent history items in the user vector",
+    legacy: "history_len",
+  },
+  dropout: { default: 0.1, doc: "dropout on the user vector while training" },
+  reg: { default: 1e-5, doc: "weight of RecBole's EmbLoss on the batch's rows" },
+  regPow: {
+    default: false,
+    doc: "false: sum of Frobenius norms / B (RecBole's default); true: squared / 2B",
+    legacy: "reg_pow",
+  },
+  scoreHistory: {
+    default: "stage",
+    doc: "stage: history visible at the scored stage; train: training items only",
+    legacy: "score_history",
+  },
+  ...PAIRWISE_FIT_KEYS,
 };
-type SimplexConfig = typeof SIMPLEX_DEFAULTS;
+type SimplexConfig = DefaultsOf<typeof SIMPLEX_KEYS>;
 
 /** Users per block of the scoring-time user tower. */
 const SCORE_BLOCK = 256;
 /** The scorer: user vectors from a compiled tower, cosine against the item table. */
 async function simplexScorer(ctx: FitContext, store: ParamStore, config: SimplexConfig) {
   const { split } = ctx;
-  const d = config.dim, h = config.history_len;
+  const d = config.dim, h = config.historyLen;
   const g = new Graph();
   const inputs = {
     users: g.input("users", "int32", [SCORE_BLOCK]),
@@ -88,7 +106,7 @@ async function simplexScorer(ctx: FitContext, store: ParamStore, config: Simplex
       const n = Math.min(SCORE_BLOCK, userRows.length - s);
       users.fill(0).set(userRows.subarray(s, s + n));
       const seen = (i: number) =>
-        config.score_history === "train"
+        config.scoreHistory === "train"
           ? row(split.train, userRows[s + i])
           : ctx.history(userRows[s + i], stage);
       fillHistory(seen, n, h, history, mask);
@@ -108,9 +126,9 @@ function towerSizes(split: Split, config: SimplexConfig) {
 }
 
 function checkConfig(config: SimplexConfig): void {
-  if (config.score_history !== "stage" && config.score_history !== "train") {
+  if (config.scoreHistory !== "stage" && config.scoreHistory !== "train") {
     throw new RangeError(
-      `Expected simplex.score_history "stage" or "train" but found "${config.score_history}"`,
+      `Expected simplex.scoreHistory "stage" or "train" but found "${config.scoreHistory}"`,
     );
   }
 }
@@ -125,41 +143,26 @@ export const simplex = definePlugin({
   name: "simplex",
   description: "SimpleX: user + mean-of-history tower, cosine similarity, cosine contrastive loss",
   tasks: ["direct", "sequential"],
-  defaults: SIMPLEX_DEFAULTS,
+  keys: SIMPLEX_KEYS,
   presets: {
     tiny: {
       dim: 16,
-      batch_size: 256,
+      batchSize: 256,
       negatives: 10,
-      history_len: 20,
+      historyLen: 20,
       epochs: 15,
       patience: 4,
       lr: 1e-2,
     },
     cpu: {},
     // The SimpleX paper's large-sampling regime (e.g. Amazon-Books, Yelp).
-    paper: { negatives: 1000, margin: 0.9, negative_weight: 150 },
-  },
-  docs: {
-    dim: "embedding width d",
-    lr: "Adam learning rate",
-    batch_size: "positives per step",
-    negatives: "uniform negatives per positive",
-    margin: "cosine margin m of the negative term",
-    negative_weight: "weight w of the negative term (mean over negatives)",
-    gamma: "weight g of the user embedding against the history term",
-    history_len: "most recent history items in the user vector",
-    dropout: "dropout on the user vector while training",
-    reg: "weight of RecBole's EmbLoss on the batch's rows",
-    reg_pow: "false: sum of Frobenius norms / B (RecBole's default); true: squared / 2B",
-    score_history: "stage: history visible at the scored stage; train: training items only",
-    ...PAIRWISE_FIT_DOCS,
+    paper: { negatives: 1000, margin: 0.9, negativeWeight: 150 },
   },
   requires: ["train-sequences"],
   async fit(ctx: FitContext, config: SimplexConfig): Promise<Scorer> {
     checkConfig(config);
     const { split } = ctx;
-    const b = config.batch_size, k = config.negatives, h = config.history_len;
+    const b = config.batchSize, k = config.negatives, h = config.historyLen;
     const sizes = towerSizes(split, config);
     const store = new ParamStore();
     // Draw the tables and ui_map as the one-graph tower declares them.
@@ -180,9 +183,9 @@ export const simplex = definePlugin({
       historyLen: h,
       lr: config.lr,
       margin: config.margin,
-      negativeWeight: config.negative_weight,
+      negativeWeight: config.negativeWeight,
       reg: config.reg,
-      regPow: config.reg_pow,
+      regPow: config.regPow,
       threads: ctx.threads,
       device: ctx.device,
       rng: ctx.rng.fork("dropout"),
@@ -200,8 +203,8 @@ export const simplex = definePlugin({
       negatives: k,
       maxEpochs: config.epochs,
       patience: config.patience,
-      validProtocol: config.valid_protocol,
-      validUsers: config.valid_users,
+      validProtocol: config.validProtocol,
+      validUsers: config.validUsers,
       step: (batch, w) => {
         for (let i = 0; i < b; i++) {
           const u = batch.users[i];
@@ -224,10 +227,12 @@ export const simplex = definePlugin({
   async load(ctx: FitContext, config: SimplexConfig, dir: string): Promise<Scorer> {
     checkConfig(config);
     const { split } = ctx;
-    const { store, config: saved } = await loadCheckpoint(dir);
+    const { store, config: stored } = await loadCheckpoint(dir);
+    // A checkpoint saved before the keys were renamed holds `history_len`.
+    const saved = currentNames(SIMPLEX_KEYS, stored);
     checkConfigMatches(dir, saved, { ...config, n_users: split.nUsers, n_items: split.nItems }, [
       "dim",
-      "history_len",
+      "historyLen",
       "n_users",
       "n_items",
     ]);

@@ -15,9 +15,11 @@ export default definePlugin({
   name: "itemcooc",
   description: "Co-occurrence with the user's last few items (example plugin)",
   tasks: ["direct", "sequential"],
-  defaults: { lastItems: 3, popularityWeight: 0.01 },
+  keys: {
+    lastItems: { default: 3, doc: "history items that vote" },
+    popularityWeight: { default: 0.01, doc: "weight of popularity ties" },
+  },
   presets: { tiny: { lastItems: 2 } },
-  docs: { lastItems: "history items that vote", popularityWeight: "weight of popularity ties" },
   requires: ["train-sequences"],
   fit(ctx: FitContext, config): Promise<Scorer> {
     const { split } = ctx;

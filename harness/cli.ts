@@ -15,13 +15,13 @@ import { DATA_HELP, dataCommand } from "./cmd_data.ts";
 import { DEMO_HELP, demoCommand } from "./cmd_demo.ts";
 import { FATBIN_HELP, fatbinCommand } from "./cmd_fatbin.ts";
 import { PLAN_HELP, planCommand } from "./cmd_plan.ts";
+import { PLUGINS_HELP, pluginsCommand } from "./cmd_plugins.ts";
 import { REPORT_HELP, reportCommand } from "./cmd_report.ts";
 import { REPRODUCE_HELP, reproduceCommand } from "./cmd_reproduce.ts";
 import { RUN_HELP, runCommand } from "./cmd_run.ts";
 import { SETUP_HELP, setupCommand } from "./cmd_setup.ts";
 import { SWEEP_HELP, sweepCommand } from "./cmd_sweep.ts";
 import { TABLE_HELP, tableCommand } from "./cmd_table.ts";
-import type { PluginRecord } from "./registry.ts";
 
 const HELP = `elmbench: reproduce, compare and extend LLM-based recommenders
 
@@ -38,7 +38,7 @@ Commands:
   sweep      one config key over a list of values: table and figure (HR@10, NDCG@10)
   plan       write an experiment's cells for a scheduler (shell, SLURM, JSON)
   check      rerun a baseline results file and fail when a metric moved
-  plugins    list registered plugins with their defaults
+  plugins    list registered plugins with every config key, its default and doc
   setup      install ONNX Runtime's CUDA provider for --device cuda (setup cuda)
   bundle     write one archive (Deno, project, node_modules, CUDA provider) to run offline
   fatbin     list a CUDA library's device code per GPU arch, or keep one arch's
@@ -62,29 +62,8 @@ const HELPS: Record<string, string> = {
   bundle: BUNDLE_HELP,
   fatbin: FATBIN_HELP,
   ...Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, c.help])),
-  plugins:
-    "elmbench plugins [--json]\n  Lists registered plugins, tasks, requirements and defaults.",
+  plugins: PLUGINS_HELP,
 };
-
-function pluginsCommand(args: string[], record: PluginRecord): void {
-  const rows = Object.values(record).map((p) => ({
-    name: p.name,
-    description: p.description,
-    tasks: p.tasks,
-    requires: p.requires,
-    defaults: p.defaults,
-    presets: Object.keys(p.presets ?? {}),
-  }));
-  if (args.includes("--json")) return console.log(JSON.stringify(rows, null, 2));
-  for (const r of rows) {
-    console.log(`${r.name.padEnd(10)} ${r.description}`);
-    console.log(
-      `${"".padEnd(10)} tasks: ${r.tasks.join(", ")}; requires: ${r.requires.join(", ")}`,
-    );
-    const defaults = Object.entries(r.defaults).map(([k, v]) => `${k}=${v}`).join(" ");
-    if (defaults) console.log(`${"".padEnd(10)} defaults: ${defaults}`);
-  }
-}
 
 /** Runs the CLI with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {

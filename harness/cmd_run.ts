@@ -36,6 +36,8 @@ export const RUN_HELP =
   first (the id leak, spec section 1). --mask applies to the sequential task:
   none (default, as the released code), train (RecBole's protocol), history.
   --eval-users N scores a fixed seeded subset of N users (quick checks).
+  Config keys are camelCase; elmbench plugins lists each with its default and
+  doc (a renamed key's old name still works, with a note).
   Prints the table of this run (or the records as JSON lines with --json).`;
 
 /** Options shared by `run` and `demo`. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { integer, list, oneOf, parseArgs, UsageError } from "./cli_args.ts";
+import { currentNames, keyNamed } from "./config_keys.ts";
 import { loadData } from "./data_source.ts";
 import type { FigurePaths } from "./figures.ts";
 import type { Preset } from "./plugin.ts";
@@ -112,10 +113,10 @@ export async function sweepCommand(
     if (!values[flag]) throw new UsageError(`sweep needs --${flag}`);
   }
   const [plugin] = pickPlugins(plugins, [values.model as string]);
-  const param = values.param as string;
-  if (!(param in plugin.defaults)) {
+  const param = keyNamed(plugin, values.param as string);
+  if (param === undefined) {
     throw new UsageError(
-      `Unknown key "${param}" of ${plugin.name}; valid keys: ${
+      `Unknown key "${values.param}" of ${plugin.name}; valid keys: ${
         Object.keys(plugin.defaults).join(", ")
       }`,
     );
@@ -142,7 +143,8 @@ export async function sweepCommand(
         seeds: list(values.seeds as string).map((s) => integer("seeds", s)),
         preset,
         overrides: [...base, { scope: plugin.name, key: param, raw: value }],
-        variant: `${param}=${value}`,
+        // Tagged as variant keys are, under a renamed key's legacy name.
+        variant: `${plugin.keys[param].legacy ?? param}=${value}`,
         resultsPath: `${out}/results.jsonl`,
         threads: integer("threads", values.threads as string),
         dataSpec: values.data === "synthetic" && values.synthetic
@@ -154,7 +156,9 @@ export async function sweepCommand(
     );
   }
   const metrics = list(values.metrics as string);
-  const rows = sweepRows(records, param, points);
+  // Records made before a key was renamed name it by its legacy name.
+  const current = records.map((r) => ({ ...r, config: currentNames(plugin.keys, r.config) }));
+  const rows = sweepRows(current, param, points);
   const shown = ["HR@5", "NDCG@5", ...metrics.filter((m) => m !== "HR@5" && m !== "NDCG@5")];
   console.log(
     `**${plugin.name} on ${dataset.name}, ${task}: ${param} sweep (mean over seeds)**\n`,

@@ -43,21 +43,33 @@ export interface PairwiseFitResult extends EarlyStoppingResult {
   readonly peakRssMiB: number;
 }
 
-/** Docs of the early-stopping keys every pairwise-fit plugin has. */
-export const PAIRWISE_FIT_DOCS = {
-  epochs: "maximum epochs",
-  patience: "epochs without a better validation NDCG@10 before stopping",
-  valid_protocol: "full (all items, training items excluded; RecBole) or task",
-  valid_users: "validation users per epoch (seeded subset); 0 = all",
-} as const;
+/**
+ * The early-stopping keys every pairwise-fit plugin has, at RecBole's
+ * settings. `validProtocol` and `validUsers` were `valid_protocol` and
+ * `valid_users`: the legacy names keep cell ids and old commands.
+ */
+export const PAIRWISE_FIT_KEYS = {
+  epochs: { default: 300, doc: "maximum epochs" },
+  patience: { default: 10, doc: "epochs without a better validation NDCG@10 before stopping" },
+  validProtocol: {
+    default: "full",
+    doc: "full (all items, training items excluded; RecBole) or task (the cell's protocol)",
+    legacy: "valid_protocol",
+  },
+  validUsers: {
+    default: 0,
+    doc: "validation users per epoch (a seeded subset); 0 = all",
+    legacy: "valid_users",
+  },
+};
 
 /** Validation options from the two config keys every trainable plugin has. */
 export function validationOptions(protocol: string, users: number): ValidateOptions {
   if (protocol !== "full" && protocol !== "task") {
-    throw new RangeError(`Expected valid_protocol "full" or "task" but found "${protocol}"`);
+    throw new RangeError(`Expected validProtocol "full" or "task" but found "${protocol}"`);
   }
   if (!Number.isInteger(users) || users < 0) {
-    throw new RangeError(`Expected valid_users to be an integer >= 0 but found ${users}`);
+    throw new RangeError(`Expected validUsers to be an integer >= 0 but found ${users}`);
   }
   return { protocol, maxUsers: users === 0 ? Infinity : users };
 }

@@ -1,5 +1,6 @@
 /**
- * The one contract every model answers: typed defaults, presets, what it
+ * The one contract every model answers: its config keys, each declared once
+ * with its default, doc and roles ({@linkcode KeySpec}), presets, what it
  * needs from the harness, and `fit` that returns a scorer. The harness calls
  * stages in one direction (data -> split -> fit -> score -> evaluate ->
  * report); a plugin never calls back into the runner.
@@ -9,6 +10,7 @@
 import type { Progress } from "./progress.ts";
 import type { Rng } from "./rng.ts";
 import type { Split, Stage, Task } from "./types.ts";
+import { withDefaults } from "./config_keys.ts";
 
 /** Sizes of a run: `tiny` for tests and CI, `cpu` for 2-core machines, `paper` as published. */
 export type Preset = "tiny" | "cpu" | "paper";
@@ -107,74 +109,128 @@ export interface Scorer {
   save?(dir: string): Promise<void>;
 }
 
-/** A registered model. `C` is its typed configuration. */
-export interface Plugin<C extends PluginConfig = PluginConfig> {
+/**
+ * One configuration key, declared once: its default (whose type is the
+ * key's type), one line of documentation, and the roles that tell the
+ * harness and the models what the key does. `harness/config_keys.ts`
+ * derives the config hash, the variant label, aliases and listings from it.
+ *
+ * @example
+ * ```ts
+ * import type { KeySpec } from "./plugin.ts";
+ * const batchSize: KeySpec<number> = {
+ *   default: 2048,
+ *   doc: "(user, positive, negative) triples per step",
+ *   legacy: "batch_size",
+ * };
+ * console.log(batchSize.default); // 2048
+ * ```
+ */
+export interface KeySpec<V = ConfigValue> {
+  readonly default: V;
+  /** One line shown by `elmbench plugins`; every built-in key has one (a test checks). */
+  readonly doc: string;
+  /**
+   * Changes the variant label: when the value differs from the preset's (or
+   * the default, without one) the record's `variant` gets `key=value`, and
+   * tables show it as a row of its own (e.g. `decode`). The number orders
+   * the tags within a label, lowest first; records made before the roles
+   * existed fixed these orders, so a new tag takes a number after them.
+   */
+  readonly variant?: number;
+  /**
+   * Does not change what is trained (how many epochs, how to decode, where
+   * checkpoints go): a plugin that names its training runs (a checkpoint
+   * directory's key) leaves such a key out, so a run can be resumed or
+   * rescored under another value.
+   */
+  readonly untrained?: boolean;
+  /**
+   * Added after records existed: the value those records ran at. At this
+   * value the key stays out of the config hash (and out of a checkpoint
+   * key), so earlier records keep their cell ids and earlier runs resume.
+   */
+  readonly addedAt?: NoInfer<V>;
+  /**
+   * The key's earlier name (`batch_size` for `batchSize`). The old name is
+   * accepted wherever a key is given (with a one-line note on stderr) and
+   * found in records, and the config hash and variant tags still use it, so
+   * a renamed key moves no cell id and no row label.
+   */
+  readonly legacy?: string;
+  /**
+   * Values by dataset name (lower case), `*` for any other dataset, taken
+   * while the key is at its default (by convention -1: "from the dataset").
+   * The plugin resolves them (`valueForDataset`); `elmbench plugins` prints
+   * them.
+   */
+  readonly byDataset?: Readonly<Record<string, NoInfer<V>>>;
+}
+
+/** The config type that key declarations `K` describe: each key's default's type. */
+export type DefaultsOf<K> = {
+  -readonly [k in keyof K]: K[k] extends { readonly default: infer V } ? V : never;
+};
+
+/** Every key of a config `C`, each with its {@linkcode KeySpec}. */
+export type KeySpecs<C> = { readonly [K in keyof C]: KeySpec<C[K]> };
+
+/** What a plugin author writes; {@linkcode definePlugin} adds the `defaults`. */
+export interface PluginDefinition<C extends object> {
   /** Lower-case name used on the command line, e.g. `lightgcn`. */
   readonly name: string;
   /** One line shown in listings and help. */
   readonly description: string;
   /** The tasks it supports. */
   readonly tasks: readonly Task[];
-  /** Every configuration key with its default; an unknown key is an error. */
-  readonly defaults: C;
+  /**
+   * Every configuration key, camelCase, with its default, doc and roles;
+   * an unknown key is an error that lists these.
+   */
+  readonly keys: KeySpecs<C>;
   /** Per-preset overrides of the defaults. */
-  readonly presets?: Partial<Record<Preset, Partial<C>>>;
-  /** Short documentation of each key, shown in `--help`. */
-  readonly docs?: Partial<Record<keyof C, string>>;
+  readonly presets?: Partial<Record<Preset, Partial<NoInfer<C>>>>;
   readonly requires: readonly Requirement[];
-  /**
-   * Config keys that make a result a different measurement of the same
-   * plugin (e.g. `decode` of the generative plugins). When such a key
-   * differs from the preset's value (or the default, without one), the
-   * record's `variant` is `key=value`
-   * (joined by `, `) and tables show it as a row of its own.
-   */
-  readonly variantKeys?: readonly (keyof C & string)[];
-  /**
-   * Keys added after results were recorded, each with the value those
-   * results ran at. At that value a key stays out of the config hash, so
-   * the earlier records keep their cell ids: reruns still skip them and
-   * `check` still matches them.
-   */
-  readonly addedKeys?: Partial<C>;
   /** Trains on `ctx.split` (train interactions only) and returns a scorer. */
-  fit(ctx: FitContext, config: C): Promise<Scorer>;
+  fit(ctx: FitContext, config: NoInfer<C>): Promise<Scorer>;
   /** Restores a scorer saved by `Scorer.save` (`--load`). */
-  load?(ctx: FitContext, config: C, dir: string): Promise<Scorer>;
+  load?(ctx: FitContext, config: NoInfer<C>, dir: string): Promise<Scorer>;
+}
+
+/** A registered model. `C` is its typed configuration. */
+export interface Plugin<C extends PluginConfig = PluginConfig> extends PluginDefinition<C> {
+  /** Every key's default, in declaration order (derived from `keys`). */
+  readonly defaults: C;
 }
 
 /**
- * Declares a plugin with its config type inferred from the defaults.
+ * Declares a plugin with its config type inferred from the keys' defaults.
+ * A key's roles are checked here (a doc for every key, roles of the
+ * default's type, legacy names that clash with nothing), so a mistake fails
+ * when the module loads.
  *
  * @example
  * ```ts
  * import { definePlugin } from "./plugin.ts";
  * export const constant = definePlugin({
  *   name: "constant",
- *   description: "Scores every item 0 (a sanity floor)",
+ *   description: "Scores every item the same (a sanity floor)",
  *   tasks: ["direct", "sequential"],
- *   defaults: {},
+ *   keys: { score: { default: 0, doc: "the score of every item" } },
  *   requires: [],
- *   fit: () =>
+ *   fit: (_ctx, config) =>
  *     Promise.resolve({
- *       scoreCandidates: (r) => Promise.resolve(new Float32Array(r.candidates.length)),
+ *       scoreCandidates: (r) =>
+ *         Promise.resolve(new Float32Array(r.candidates.length).fill(config.score)),
  *     }),
  * });
+ * console.log(constant.defaults); // { score: 0 }
  * ```
  */
-export function definePlugin<C extends PluginConfig>(plugin: Plugin<C>): Plugin<C> {
-  return plugin;
-}
-
-/**
- * The config that names a cell or a checkpoint: `added` keys (a plugin's
- * `addedKeys`) at the value they were added with are left out.
- */
-export function hashedConfig(
-  config: PluginConfig,
-  added: Partial<PluginConfig> = {},
-): PluginConfig {
-  return Object.fromEntries(
-    Object.entries(config).filter(([k, v]) => !(k in added) || added[k] !== v),
-  );
+export function definePlugin<C extends object>(
+  definition: PluginDefinition<C>,
+): Plugin<C & PluginConfig> {
+  return withDefaults(definition as unknown as PluginDefinition<PluginConfig>) as Plugin<
+    C & PluginConfig
+  >;
 }

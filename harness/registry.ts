@@ -2,13 +2,15 @@
  * Finding plugins by name and resolving their configuration. Built-ins come
  * from a static record handed in by the caller; an external plugin is a
  * module whose default export (or any export) is a {@linkcode Plugin}.
- * Misspelt names and keys are errors that list the valid ones.
+ * Misspelt names and keys are errors that list the valid ones; a key's
+ * legacy name (`batch_size` for `batchSize`) is accepted with a note.
  *
  * @module
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import type { ConfigValue, Plugin, PluginConfig, Preset } from "./plugin.ts";
+import { checkKeys, keyNamed, withDefaults } from "./config_keys.ts";
+import type { ConfigValue, Plugin, PluginConfig, PluginDefinition, Preset } from "./plugin.ts";
 import { PRESETS } from "./plugin.ts";
 import { TASKS } from "./types.ts";
 
@@ -23,7 +25,8 @@ export function assertPlugin(value: unknown, where: string): Plugin<PluginConfig
   if (typeof p.name !== "string" || !/^[a-z][a-z0-9_-]*$/.test(p.name)) missing.push("name");
   if (typeof p.fit !== "function") missing.push("fit");
   if (!Array.isArray(p.tasks) || p.tasks.some((t) => !TASKS.includes(t))) missing.push("tasks");
-  if (!p.defaults || typeof p.defaults !== "object") missing.push("defaults");
+  const hasKeys = !!p.keys && typeof p.keys === "object";
+  if (!hasKeys && (!p.defaults || typeof p.defaults !== "object")) missing.push("keys");
   if (!Array.isArray(p.requires)) missing.push("requires");
   if (missing.length) {
     throw new TypeError(
@@ -32,6 +35,9 @@ export function assertPlugin(value: unknown, where: string): Plugin<PluginConfig
       }`,
     );
   }
+  // A plugin object not made by definePlugin (or of the shape before `keys`) gets its defaults here.
+  if (!hasKeys || !p.defaults) return withDefaults(p as PluginDefinition<PluginConfig>);
+  checkKeys(p.name!, p.keys!);
   return p as Plugin<PluginConfig>;
 }
 
@@ -113,7 +119,8 @@ export function coerce(plugin: string, key: string, raw: string, def: ConfigValu
 
 /**
  * Resolves a plugin's configuration: defaults, then the preset, then the
- * overrides. Unknown keys (from a preset or the command line) are errors.
+ * overrides. Unknown keys (from a preset or the command line) are errors;
+ * a legacy name sets its key.
  */
 export function resolveConfig(
   plugin: Plugin,
@@ -126,15 +133,17 @@ export function resolveConfig(
   const config: PluginConfig = { ...plugin.defaults };
   const valid = Object.keys(plugin.defaults);
   const presetValues = preset ? plugin.presets?.[preset] ?? {} : {};
-  for (const [key, value] of Object.entries(presetValues)) {
-    if (!(key in config)) {
-      throw new RangeError(`Preset "${preset}" of ${plugin.name} sets unknown key "${key}"`);
+  for (const [name, value] of Object.entries(presetValues)) {
+    const key = keyNamed(plugin, name, { quiet: true });
+    if (key === undefined) {
+      throw new RangeError(`Preset "${preset}" of ${plugin.name} sets unknown key "${name}"`);
     }
     config[key] = value as ConfigValue;
   }
   for (const o of overrides) {
     if (o.scope !== undefined && o.scope !== plugin.name) continue;
-    if (!(o.key in config)) {
+    const key = keyNamed(plugin, o.key);
+    if (key === undefined) {
       if (o.scope === undefined) continue;
       throw new RangeError(
         `Unknown config key "${o.key}" for plugin ${plugin.name}; valid keys: ${
@@ -142,7 +151,7 @@ export function resolveConfig(
         }`,
       );
     }
-    config[o.key] = coerce(plugin.name, o.key, o.raw, plugin.defaults[o.key]);
+    config[key] = coerce(plugin.name, key, o.raw, plugin.defaults[key]);
   }
   return config;
 }
@@ -163,7 +172,7 @@ export function checkUnscopedOverrides(
       }
       continue;
     }
-    if (!plugins.some((p) => o.key in p.defaults)) {
+    if (!plugins.some((p) => keyNamed(p, o.key, { quiet: true }) !== undefined)) {
       const keys = plugins.flatMap((p) => Object.keys(p.defaults).map((k) => `${p.name}.${k}`));
       throw new RangeError(
         `Unknown config key "${o.key}"; valid keys: ${keys.length ? keys.join(", ") : "(none)"}`,

@@ -6,10 +6,10 @@
  * @module
  */
 import { evaluate, historyAt, type Mask } from "./evaluate.ts";
+import { hashedConfig, variantTags } from "./config_keys.ts";
 import {
   type Device,
   type FitContext,
-  hashedConfig,
   type Plugin,
   type PluginConfig,
   type Preset,
@@ -101,8 +101,7 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
     for (const plugin of options.plugins) {
       options.signal?.throwIfAborted();
       const config = resolveConfig(plugin, options.preset, options.overrides ?? []);
-      const configHash = (await sha256Text(stableJson(hashedConfig(config, plugin.addedKeys))))
-        .slice(0, 16);
+      const configHash = await cellConfigHash(plugin, config);
       const keys = await Promise.all(stages.map(async (stage) => {
         const key: CellKey = {
           plugin: plugin.name,
@@ -177,6 +176,15 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
   return out;
 }
 
+/**
+ * The `config_hash` of a cell: the plugin's config as its keys say to hash
+ * it (renamed keys under their legacy names, added keys at their value
+ * left out), so the ids of records made before either change stay.
+ */
+export async function cellConfigHash(plugin: Plugin, config: PluginConfig): Promise<string> {
+  return (await sha256Text(stableJson(hashedConfig(config, plugin.keys)))).slice(0, 16);
+}
+
 function fitContext(
   split: Split,
   options: RunOptions,
@@ -213,9 +221,7 @@ export function variantOf(
   preset?: Preset,
 ): { variant?: string } {
   const base = { ...plugin.defaults, ...(preset ? plugin.presets?.[preset] : {}) };
-  const tags = (plugin.variantKeys ?? [])
-    .filter((k) => config[k] !== base[k])
-    .map((k) => `${k}=${config[k]}`);
+  const tags = variantTags(plugin.keys, config, base);
   return tags.length ? { variant: tags.join(", ") } : {};
 }
 

@@ -12,24 +12,9 @@ import type { DeviceMemory } from "./device_memory.ts";
 import type { OnnxModel, ValueInfo } from "./onnx_export.ts";
 import { ELEMENT_TYPE, type OrtCApi } from "./ort_capi.ts";
 import type { HostTensor } from "./runtime.ts";
-import type { DType, HostArray } from "./tensor.ts";
+import { type DType, type HostArray, hostArray } from "./tensor.ts";
 
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int64: 8, int32: 4, bool: 1 };
-
-function newHostArray(dtype: DType, n: number): HostArray {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(n);
-    case "float64":
-      return new Float64Array(n);
-    case "int64":
-      return new BigInt64Array(n);
-    case "int32":
-      return new Int32Array(n);
-    case "bool":
-      return new Uint8Array(n);
-  }
-}
 
 const count = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
@@ -237,7 +222,7 @@ export class BoundSession {
           }
         } else {
           const info = this.#outputs.get(name)!;
-          const host = newHostArray(info.dtype, count(info.shape));
+          const host = hostArray(info.dtype, count(info.shape));
           if (host.byteLength) {
             new Deno.UnsafePointerView(data!).copyInto(
               new Uint8Array(host.buffer as ArrayBuffer, 0, host.byteLength),

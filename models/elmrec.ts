@@ -14,8 +14,9 @@
  *
  * Per-dataset defaults (alpha direct / sequential, sigma, L, N) follow the
  * release's README for `beauty`, `sports` and `toys` (the dataset's name);
- * other datasets (synthetic) get {@linkcode OTHER_DEFAULTS}. A key set to a
- * value other than -1 overrides them.
+ * other datasets (synthetic) get their own; each is declared with its key
+ * in {@linkcode ELMREC_KEYS} (`elmbench plugins` lists them). A key set to
+ * a value other than -1 overrides them.
  *
  * Ablation switches (each a variant key, so a changed value is its own row):
  * `directWholeWord` (`graph`; `incremental` = POD's scheme, `none`),
@@ -28,7 +29,8 @@
  * @module
  */
 
-import { definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
+import { ANY_DATASET, defaultsOf, valueForDataset } from "../harness/config_keys.ts";
+import { type DefaultsOf, definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import { createRng, type Rng } from "../harness/rng.ts";
 import type { Task } from "../harness/types.ts";
 import { createSparseEngine, type SparseEngine } from "../kernels/spmm.ts";
@@ -42,13 +44,7 @@ import {
   type WholeWordScheme,
 } from "./elmrec_embeddings.ts";
 import { fitSeq2Seq } from "./recommender.ts";
-import {
-  fitRngOf,
-  SEQ2SEQ_ADDED_KEYS,
-  SEQ2SEQ_DEFAULTS,
-  SEQ2SEQ_DOCS,
-  SEQ2SEQ_PRESETS,
-} from "./seq2seq_config.ts";
+import { fitRngOf, SEQ2SEQ_KEYS, SEQ2SEQ_PRESETS } from "./seq2seq_config.ts";
 
 /** Hyper-parameters that depend on the dataset. */
 export interface DatasetDefaults {
@@ -59,56 +55,91 @@ export interface DatasetDefaults {
   readonly rerankN: number;
 }
 
-/** The release's README values (methods.md, section 4, item 4). */
-export const DATASET_DEFAULTS: Readonly<Record<string, DatasetDefaults>> = {
-  sports: { sigma: 5, layers: 4, alphaDirect: 5, alphaSeq: 1, rerankN: 10 },
-  beauty: { sigma: 6, layers: 4, alphaDirect: 9, alphaSeq: 6, rerankN: 15 },
-  toys: { sigma: 5, layers: 4, alphaDirect: 11, alphaSeq: 9, rerankN: 10 },
-};
-
-/**
- * Defaults for any other dataset (synthetic). *(choice)* The paper's alphas
- * and sigmas are tuned against pretrained t5-small token embeddings; our
- * backbone starts from random N(0, 1) embeddings, so vectors of that scale
- * (sigma 1, alpha 1) keep the token identity visible. L = 4 and N = 10 as
- * in the paper.
- */
-export const OTHER_DEFAULTS: DatasetDefaults = {
-  sigma: 1,
-  layers: 4,
-  alphaDirect: 1,
-  alphaSeq: 1,
-  rerankN: 10,
-};
-
 /** List length the harness scores (K). */
 export const RERANK_K = 10;
 
-/** ELMRec's config: the T5 keys plus its own; -1 = the dataset's default. */
-export const ELMREC_DEFAULTS = {
-  ...SEQ2SEQ_DEFAULTS,
-  sigma: -1,
-  layers: -1,
-  alphaDirect: -1,
-  alphaSeq: -1,
-  rerankN: -1,
-  directWholeWord: "graph",
-  seqWholeWord: "incremental",
-  rerank: true,
-  graphEdges: "train",
-  leakyFraction: 0.8,
-  seqBeams: 30,
+/**
+ * ELMRec's keys: the T5 keys plus its own. Five default to -1, "from the
+ * dataset": `beauty`, `sports` and `toys` take the release's README values
+ * (methods.md, section 4, item 4), any other dataset (synthetic) the `*`
+ * entry. *(choice)* The paper's alphas and sigmas are tuned against
+ * pretrained t5-small token embeddings; our backbone starts from random
+ * N(0, 1) embeddings, so vectors of that scale (sigma 1, alpha 1) keep the
+ * token identity visible elsewhere; L = 4 and N = 10 as in the paper.
+ */
+export const ELMREC_KEYS = {
+  ...SEQ2SEQ_KEYS,
+  // ELMRec's records were labelled with `epochs` first, P5's and POD's last.
+  epochs: { ...SEQ2SEQ_KEYS.epochs, variant: 0 },
+  beams: { ...SEQ2SEQ_KEYS.beams, doc: "beam width of direct generation (sequential: seqBeams)" },
+  sigma: {
+    default: -1,
+    doc: "std of the graph table E0 ~ N(0, sigma^2)",
+    byDataset: { beauty: 6, sports: 5, toys: 5, [ANY_DATASET]: 1 },
+  },
+  layers: {
+    default: -1,
+    doc: "propagation layers L of the graph-aware vectors",
+    byDataset: { beauty: 4, sports: 4, toys: 4, [ANY_DATASET]: 4 },
+  },
+  alphaDirect: {
+    default: -1,
+    doc: "alpha: weight of the whole-word vectors added to direct prompts",
+    byDataset: { beauty: 9, sports: 5, toys: 11, [ANY_DATASET]: 1 },
+  },
+  alphaSeq: {
+    default: -1,
+    doc: "alpha: weight of the whole-word vectors added to sequential prompts",
+    byDataset: { beauty: 6, sports: 1, toys: 9, [ANY_DATASET]: 1 },
+  },
+  rerankN: {
+    default: -1,
+    doc: "extra items N generated for reranking",
+    untrained: true,
+    byDataset: { beauty: 15, sports: 10, toys: 10, [ANY_DATASET]: 10 },
+  },
+  directWholeWord: {
+    default: "graph",
+    doc: "graph (ELMRec), incremental (POD's scheme) or none, for direct prompts",
+    variant: 6,
+  },
+  seqWholeWord: {
+    default: "incremental",
+    doc: "incremental (ELMRec), graph or none, for sequential prompts",
+    variant: 7,
+  },
+  rerank: {
+    default: true,
+    doc: "sequential: generate K + N, drop history items, keep K",
+    untrained: true,
+    variant: 8,
+  },
+  graphEdges: {
+    default: "train",
+    doc: "train (training split) or leaky (seeded leakyFraction of ALL interactions, as released)",
+    variant: 5,
+  },
+  leakyFraction: {
+    default: 0.8,
+    doc: "share of all interactions kept as edges with graphEdges=leaky",
+  },
+  seqBeams: {
+    default: 30,
+    doc: "beam width of sequential generation (ELMRec: 30)",
+    untrained: true,
+  },
 };
 
 /** The config type of `elmrec`. */
-export type ElmrecConfig = typeof ELMREC_DEFAULTS;
+export type ElmrecConfig = DefaultsOf<typeof ELMREC_KEYS>;
 
-/** The values in force for a dataset: -1 keys replaced by its defaults. */
+/** ELMRec's defaults (the `cpu` preset; -1 = from the dataset). */
+export const ELMREC_DEFAULTS: ElmrecConfig = defaultsOf(ELMREC_KEYS);
+
+/** The values in force for a dataset: keys at -1 take the dataset's values. */
 export function resolveDatasetDefaults(config: ElmrecConfig, dataset: string): DatasetDefaults {
-  const base = DATASET_DEFAULTS[dataset.toLowerCase()] ?? OTHER_DEFAULTS;
   const pick = (key: keyof DatasetDefaults) => {
-    const v = config[key];
-    if (v === -1) return base[key];
+    const v = valueForDataset(ELMREC_KEYS[key], config[key], dataset);
     if (!(Number.isFinite(v) && v >= 0)) {
       throw new RangeError(`Expected ${key} to be -1 (dataset default) or >= 0 but found ${v}`);
     }
@@ -224,7 +255,7 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
       templates: "ids",
       promptLength: 3,
       external: true,
-      untrainedKeys: ["rerank", "rerankN", "seqBeams"],
+      keys: ELMREC_KEYS,
       hooks: ({ cfg, store, prompts }) => {
         const t = tables = new ElmrecTables(store, {
           graph,
@@ -298,37 +329,12 @@ export const elmrec = definePlugin({
   description:
     "ELMRec: POD's T5 with graph-aware (direct) and incremental (sequential) whole-word embeddings, reranking",
   tasks: ["direct", "sequential"],
-  defaults: ELMREC_DEFAULTS,
+  keys: ELMREC_KEYS,
   presets: {
     tiny: { ...SEQ2SEQ_PRESETS.tiny, seqBeams: 20 },
     cpu: { ...SEQ2SEQ_PRESETS.cpu },
     paper: { ...SEQ2SEQ_PRESETS.paper },
   },
-  docs: {
-    ...SEQ2SEQ_DOCS,
-    sigma: "std of E0 (-1: dataset default; beauty 6, sports 5, toys 5, other 1)",
-    layers: "propagation layers L (-1: dataset default 4)",
-    alphaDirect: "alpha of direct prompts (-1: beauty 9, sports 5, toys 11, other 1)",
-    alphaSeq: "alpha of sequential prompts (-1: beauty 6, sports 1, toys 9, other 1)",
-    rerankN: "extra items N generated for reranking (-1: beauty 15, sports 10, toys 10, other 10)",
-    directWholeWord: "graph (ELMRec), incremental (POD's scheme) or none, for direct prompts",
-    seqWholeWord: "incremental (ELMRec), graph or none, for sequential prompts",
-    rerank: "sequential: generate K + N, drop history items, keep K",
-    graphEdges: "train (training split) or leaky (seeded leakyFraction of ALL interactions)",
-    leakyFraction: "share of all interactions kept as edges with graphEdges=leaky",
-    seqBeams: "beam width of sequential generation (ELMRec: 30)",
-  },
-  variantKeys: [
-    "epochs",
-    "decode",
-    "directPrompt",
-    "keep",
-    "graphEdges",
-    "directWholeWord",
-    "seqWholeWord",
-    "rerank",
-  ],
-  addedKeys: SEQ2SEQ_ADDED_KEYS,
   requires: ["train-sequences", "train-graph", "item-ids", "prompts"],
   fit: fitElmrec,
 });

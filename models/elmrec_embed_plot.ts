@@ -25,7 +25,7 @@ import { ParamStore } from "../kernels/param_store.ts";
 import { propagateMean } from "../kernels/spmm.ts";
 import { readStore } from "./checkpoint.ts";
 import { COMMANDS } from "./commands.ts";
-import { DATASET_DEFAULTS, OTHER_DEFAULTS } from "./elmrec.ts";
+import { ELMREC_DEFAULTS, resolveDatasetDefaults } from "./elmrec.ts";
 import { elmrecGraph, GRAPH_TABLE } from "./elmrec_embeddings.ts";
 
 /** Options of {@linkcode embedPoints}. */
@@ -270,7 +270,7 @@ export async function embedPlotCommand(args: string[]): Promise<FigurePaths | un
     return v;
   };
   const dataset = await loadData(values.data as string, values.synthetic as string);
-  const defaults = DATASET_DEFAULTS[dataset.name.toLowerCase()] ?? OTHER_DEFAULTS;
+  const defaults = resolveDatasetDefaults(ELMREC_DEFAULTS, dataset.name);
   const split: Split = { ...buildSplitRaw(dataset, { seed: 0 }), hash: "" };
   let e0: Float32Array | undefined, dim = num("dim", 64);
   if (values.checkpoint) {

@@ -112,9 +112,8 @@ export {
 export { fitSeq2Seq, seq2seqPlugin, type Seq2SeqSpec } from "./recommender.ts";
 export {
   checkSeq2SeqConfig,
-  SEQ2SEQ_ADDED_KEYS,
   SEQ2SEQ_DEFAULTS,
-  SEQ2SEQ_DOCS,
+  SEQ2SEQ_KEYS,
   SEQ2SEQ_PRESETS,
   type Seq2SeqConfig,
 } from "./seq2seq_config.ts";

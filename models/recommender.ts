@@ -14,6 +14,7 @@
  */
 
 import { definePlugin, type FitContext, type Plugin, type Scorer } from "../harness/plugin.ts";
+import type { KeySpecs, PluginConfig } from "../harness/plugin.ts";
 import type { Rng } from "../harness/rng.ts";
 import { row, type Stage, type Task } from "../harness/types.ts";
 import { ParamStore } from "../kernels/param_store.ts";
@@ -30,9 +31,7 @@ import { trainLoop } from "./train.ts";
 import {
   checkSeq2SeqConfig,
   fitRngOf,
-  SEQ2SEQ_ADDED_KEYS,
-  SEQ2SEQ_DEFAULTS,
-  SEQ2SEQ_DOCS,
+  SEQ2SEQ_KEYS,
   SEQ2SEQ_PRESETS,
   type Seq2SeqConfig,
   trainingKey,
@@ -51,8 +50,12 @@ export interface Seq2SeqSpec {
   readonly hooks?: (
     model: { cfg: T5Config; store: ParamStore; prompts: PromptEncoder },
   ) => FeedHooks;
-  /** The plugin's own keys that only change scoring (left out of the checkpoint key). */
-  readonly untrainedKeys?: readonly string[];
+  /**
+   * The plugin's key declarations, when it has keys beyond the shared ones:
+   * their `untrained` role keeps a key out of the checkpoint key.
+   * @default SEQ2SEQ_KEYS
+   */
+  readonly keys?: KeySpecs<PluginConfig>;
 }
 
 function subset(n: number, max: number, rng: Rng): number[] {
@@ -142,7 +145,7 @@ export async function fitSeq2Seq(
     config.ignorePad ? undefined : model.decLen,
   );
   ctx.progress.log(`${spec.name}: validation loss of the popularity prior ${priorLoss.toFixed(4)}`);
-  const key = trainingKey(spec.name, split.hash, ctx.seed, config, tasks, spec.untrainedKeys);
+  const key = trainingKey(spec.name, split.hash, ctx.seed, config, tasks, spec.keys);
   const dir = config.checkpointDir
     ? `${config.checkpointDir}/${spec.name}-${split.dataset.name}-${key}`
     : "";
@@ -260,19 +263,16 @@ export async function fitSeq2Seq(
 
 /**
  * A T5 plugin that adds nothing but its {@linkcode Seq2SeqSpec} to the
- * shared body (P5, POD): both tasks, the shared config, presets and docs,
- * and the decoding mode as a variant.
+ * shared body (P5, POD): both tasks, the shared keys (decoding, prompt,
+ * `keep` and `epochs` as variants) and presets.
  */
 export function seq2seqPlugin(description: string, spec: Seq2SeqSpec): Plugin<Seq2SeqConfig> {
   return definePlugin({
     name: spec.name,
     description,
     tasks: ["direct", "sequential"],
-    defaults: SEQ2SEQ_DEFAULTS,
+    keys: SEQ2SEQ_KEYS,
     presets: SEQ2SEQ_PRESETS,
-    docs: SEQ2SEQ_DOCS,
-    variantKeys: ["decode", "directPrompt", "keep", "epochs"],
-    addedKeys: SEQ2SEQ_ADDED_KEYS,
     requires: ["train-sequences", "item-ids", "prompts"],
     fit: (ctx, config) => fitSeq2Seq(ctx, config, spec),
   });

@@ -1,54 +1,116 @@
 /**
- * The config of the T5 plugins: keys and their defaults, presets and
- * documentation, which keys name a training run (its checkpoint key), and
- * which generator a fit draws from.
+ * The config of the T5 plugins: every key declared once (default, doc,
+ * roles), presets, the key that names a training run (its checkpoint
+ * directory), and which generator a fit draws from.
  *
  * @module
  */
 
-import { type FitContext, hashedConfig, type Preset } from "../harness/plugin.ts";
+import { defaultsOf, hashedConfig } from "../harness/config_keys.ts";
+import type { DefaultsOf, FitContext, KeySpecs, PluginConfig, Preset } from "../harness/plugin.ts";
 import type { Rng } from "../harness/rng.ts";
 import { sha256TextSync } from "../harness/dataset_hash.ts";
 import type { Task } from "../harness/types.ts";
 import { T5_SIZES } from "./t5_config.ts";
 
-/** Config keys shared by the T5 plugins; the defaults are the `cpu` preset. */
-export const SEQ2SEQ_DEFAULTS = {
-  ...T5_SIZES.cpu,
-  dropout: 0.1,
-  epochs: 10,
-  batchSize: 64,
-  lr: 1e-3,
-  weightDecay: 0.01,
-  patience: 5,
-  /** `best` (early stopping on the validation loss) or `last` (every epoch, the last one's params). */
-  keep: "best" as "best" | "last",
-  /** Users whose validation samples (both tasks) give the early-stopping loss. */
-  validUsers: 1000,
-  /** Train on a seeded subset of users (0 = all). */
-  trainUsers: 0,
-  /**
-   * Training samples per user, task and epoch; 0 = one per training
-   * interaction of the user, which is the released POD/ELMRec epoch (its
-   * batch count follows the number of training reviews).
-   */
-  samplesPerUser: 0,
-  beams: 20,
-  evalBatch: 16,
-  decode: "free",
-  /** `candidates` (the 100 in the direct prompt, as the papers) or `user` (the user alone). */
-  directPrompt: "candidates" as "candidates" | "user",
-  /** `both` (direct and sequential, as the papers) or `task` (only the cell's task). */
-  trainTasks: "both",
-  ignorePad: true,
-  padLists: true,
-  hfModel: "",
-  checkpointDir: ".cache/checkpoints",
-  wholeWordRows: 512,
+const SIZE = T5_SIZES.cpu;
+/** The checkpoint's own size wins over these. */
+const SIZE_NOTE = "(ignored with hfModel)";
+
+/**
+ * Every config key shared by the T5 plugins, declared once; the defaults
+ * are the `cpu` preset. Roles: `untrained` keys (how many epochs, decoding,
+ * where checkpoints go) stay out of the checkpoint key, since epoch `e`
+ * draws from its own seeded stream and there is no schedule, so `--set
+ * epochs=4` scores an unfinished run and a later `epochs=10` goes on from
+ * the same directory; `addedAt` keys came after runs and records existed;
+ * `variant` keys make rows of their own (P5 and POD tag `decode`,
+ * `directPrompt`, `keep`, `epochs` in that order, as their records do).
+ */
+export const SEQ2SEQ_KEYS = {
+  dModel: { default: SIZE.dModel, doc: `T5 d_model, the hidden width ${SIZE_NOTE}` },
+  dKv: { default: SIZE.dKv, doc: `width of an attention head's keys and values ${SIZE_NOTE}` },
+  dFf: { default: SIZE.dFf, doc: `width of the feed-forward layers ${SIZE_NOTE}` },
+  heads: { default: SIZE.heads, doc: `attention heads ${SIZE_NOTE}` },
+  encoderLayers: { default: SIZE.encoderLayers, doc: `encoder blocks ${SIZE_NOTE}` },
+  decoderLayers: { default: SIZE.decoderLayers, doc: `decoder blocks ${SIZE_NOTE}` },
+  dropout: { default: 0.1, doc: "dropout rate while training (an hfModel's too)" },
+  epochs: {
+    default: 10,
+    doc: "maximum epochs; early stopping on the mean validation loss",
+    untrained: true,
+    variant: 4,
+  },
+  batchSize: { default: 64, doc: "training samples per step" },
+  lr: { default: 1e-3, doc: "AdamW learning rate" },
+  weightDecay: { default: 0.01, doc: "AdamW weight decay" },
+  patience: { default: 5, doc: "epochs without a lower validation loss before stopping" },
+  keep: {
+    default: "best" as "best" | "last",
+    doc:
+      "best (early stopping, the lowest validation loss's epoch) or last (every epoch, the last one's params)",
+    addedAt: "best" as const,
+    variant: 3,
+  },
+  validUsers: {
+    default: 1000,
+    doc:
+      "users (a seeded subset) whose validation samples, both tasks, give the early-stopping loss",
+  },
+  trainUsers: { default: 0, doc: "train on a seeded subset of users (0 = all)" },
+  samplesPerUser: {
+    default: 0,
+    doc:
+      "samples per user, task and epoch (0 = one per training interaction, the released POD/ELMRec epoch)",
+  },
+  beams: { default: 20, doc: "beam width of generation", untrained: true },
+  evalBatch: { default: 16, doc: "users per generation batch when scoring", untrained: true },
+  decode: {
+    default: "free",
+    doc: "free (beam search over all tokens) or constrained (prefix trie of valid ids)",
+    untrained: true,
+    variant: 1,
+  },
+  directPrompt: {
+    default: "candidates" as "candidates" | "user",
+    doc:
+      "candidates (direct prompts list the 100 candidates, as the papers) or user (they name the user only)",
+    addedAt: "candidates" as const,
+    variant: 2,
+  },
+  trainTasks: {
+    default: "both",
+    doc: "both (direct and sequential prompts, as the papers) or task (the cell's task only)",
+  },
+  ignorePad: {
+    default: true,
+    doc: "ignore padding in the loss (HF); false trains on pads as the released POD code",
+  },
+  padLists: {
+    default: true,
+    doc: "fill short lists with seeded random ids (POD)",
+    untrained: true,
+  },
+  hfModel: {
+    default: "",
+    doc: "directory with config.json, tokenizer.json, model.safetensors of a T5 checkpoint",
+  },
+  checkpointDir: {
+    default: ".cache/checkpoints",
+    doc: "per-epoch checkpoints for resuming ('' = none)",
+    untrained: true,
+  },
+  wholeWordRows: {
+    default: 512,
+    doc: "rows of the whole-word index table; larger indices share the last row",
+  },
 };
 
 /** The config type of the T5 plugins. */
-export type Seq2SeqConfig = typeof SEQ2SEQ_DEFAULTS;
+export type Seq2SeqConfig = DefaultsOf<typeof SEQ2SEQ_KEYS>;
+
+/** Every key's default (the `cpu` preset). */
+export const SEQ2SEQ_DEFAULTS: Seq2SeqConfig = defaultsOf(SEQ2SEQ_KEYS);
 
 /** Per-preset overrides. */
 export const SEQ2SEQ_PRESETS: Partial<Record<Preset, Partial<Seq2SeqConfig>>> = {
@@ -71,66 +133,21 @@ export const SEQ2SEQ_PRESETS: Partial<Record<Preset, Partial<Seq2SeqConfig>>> = 
   paper: { ...T5_SIZES.paper, epochs: 100, batchSize: 64, lr: 1e-3, evalBatch: 8 },
 };
 
-/** Documentation of the keys. */
-export const SEQ2SEQ_DOCS: Partial<Record<keyof Seq2SeqConfig, string>> = {
-  dModel: "T5 d_model (ignored with hfModel)",
-  epochs: "maximum epochs; early stopping on the mean validation loss",
-  patience: "epochs without a lower validation loss before stopping",
-  keep:
-    "best (early stopping, the lowest validation loss's epoch) or last (every epoch, the last one's params)",
-  decode: "free (beam search over all tokens) or constrained (prefix trie of valid ids)",
-  directPrompt:
-    "candidates (direct prompts list the 100 candidates, as the papers) or user (they name the user only)",
-  ignorePad: "ignore padding in the loss (HF); false trains on pads as the released POD code",
-  padLists: "fill short lists with seeded random ids (POD)",
-  hfModel: "directory with config.json, tokenizer.json, model.safetensors of a T5 checkpoint",
-  checkpointDir: "per-epoch checkpoints for resuming ('' = none)",
-  trainUsers: "train on a seeded subset of users (0 = all)",
-  samplesPerUser:
-    "samples per user, task and epoch (0 = one per training interaction, as released)",
-  trainTasks: "both (direct and sequential prompts, as the papers) or task (the cell's task only)",
-};
-
 /**
- * Keys that do not change what the first epochs train: how many epochs to
- * run (epoch `e` draws from its own seeded stream and there is no schedule),
- * how to decode, and where checkpoints go. Leaving them out of the checkpoint
- * key lets `--set epochs=4` score an unfinished run and a later `epochs=10`
- * go on from the same directory.
+ * Names the training run of a config: its checkpoint directory's key. The
+ * config as hashed for cells (`hashedConfig`), less the `untrained` keys
+ * of `keys` (the plugin's declarations).
  */
-export const UNTRAINED_KEYS: readonly string[] = [
-  "epochs",
-  "beams",
-  "evalBatch",
-  "decode",
-  "padLists",
-  "checkpointDir",
-];
-
-/**
- * Keys added after checkpoints and records of earlier runs existed, with the
- * value those runs had: at it they stay out of the checkpoint key and the
- * cell's config hash (`Plugin.addedKeys`), so earlier runs still resume and
- * match.
- */
-export const SEQ2SEQ_ADDED_KEYS: Readonly<Partial<Seq2SeqConfig>> = {
-  directPrompt: "candidates",
-  keep: "best",
-};
-
-/** Names the training run of a config: its checkpoint directory's key. */
 export function trainingKey(
   name: string,
   splitHash: string,
   seed: number,
   config: Seq2SeqConfig,
   tasks: readonly Task[],
-  untrained: readonly string[] = [],
+  keys: KeySpecs<PluginConfig> = SEQ2SEQ_KEYS,
 ): string {
   const trained = Object.fromEntries(
-    Object.entries(hashedConfig(config, SEQ2SEQ_ADDED_KEYS)).filter(([k]) =>
-      !UNTRAINED_KEYS.includes(k) && !untrained.includes(k)
-    ),
+    Object.entries(hashedConfig(config, keys)).filter(([k]) => !keys[k]?.untrained),
   );
   // With trainTasks "task" the cell's task is part of what was trained.
   const what = [name, splitHash, seed, trained, ...(tasks.length === 1 ? tasks : [])];

@@ -26,6 +26,17 @@ async function cudaStarts(): Promise<boolean> {
 }
 
 const data = await generateSynthetic({ users: 40, items: 150 });
+
+/** One tiny-preset cell of `plugin`'s first task on the synthetic data, asked for CUDA. */
+const tinyCudaCell = (plugin: (typeof BUILTIN_PLUGINS)[string]) =>
+  runCells(data, {
+    task: plugin.tasks[0],
+    plugins: [plugin],
+    preset: "tiny",
+    device: "cuda",
+    resultsPath: null,
+    cacheDir: null,
+  });
 const cuda = await cudaStarts();
 
 for (const plugin of Object.values(BUILTIN_PLUGINS)) {
@@ -33,15 +44,7 @@ for (const plugin of Object.values(BUILTIN_PLUGINS)) {
   Deno.test(`${plugin.name} asked for --device cuda opens its sessions there`, async () => {
     if (cuda) return console.log("skipped: CUDA starts here, so the refusal cannot be seen");
     await assert.rejects(
-      () =>
-        runCells(data, {
-          task: plugin.tasks[0],
-          plugins: [plugin],
-          preset: "tiny",
-          device: "cuda",
-          resultsPath: null,
-          cacheDir: null,
-        }),
+      () => tinyCudaCell(plugin),
       /Cannot start the "cuda" execution provider/,
     );
   });
@@ -120,14 +123,7 @@ cudaOnly("LightGCN's first losses on CUDA equal the CPU's (1e-4)", async () => {
 for (const plugin of Object.values(BUILTIN_PLUGINS)) {
   if (NO_ONNX.has(plugin.name)) continue;
   cudaOnly(`${plugin.name} trains and scores with --device cuda (tiny, synthetic)`, async () => {
-    const records = await runCells(data, {
-      task: plugin.tasks[0],
-      plugins: [plugin],
-      preset: "tiny",
-      device: "cuda",
-      resultsPath: null,
-      cacheDir: null,
-    });
+    const records = await tinyCudaCell(plugin);
     const hr = records[0].metrics["HR@10"];
     console.log(`${plugin.name} ${plugin.tasks[0]} on cuda: HR@10 ${hr}`);
     assert.ok(Number.isFinite(hr) && hr >= 0 && hr <= 1);

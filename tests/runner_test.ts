@@ -97,18 +97,25 @@ Deno.test("variantOf() tags variant keys that differ from the preset, not from t
     name: "v",
     description: "variant keys",
     tasks: ["direct"],
-    defaults: { epochs: 10, decode: "free" },
+    keys: {
+      epochs: { default: 10, doc: "epochs", variant: 2 },
+      decode: { default: "free", doc: "decoding", variant: 1 },
+      lr: { default: 0.1, doc: "not a variant key" },
+    },
     presets: { tiny: { epochs: 3 } },
-    variantKeys: ["epochs", "decode"],
     requires: [],
     fit: () => Promise.reject(new Error("not fitted")),
   });
-  assert.deepEqual(variantOf(plugin, { epochs: 3, decode: "free" }, "tiny"), {});
-  assert.deepEqual(variantOf(plugin, { epochs: 3, decode: "free" }, "cpu"), {
+  assert.deepEqual(variantOf(plugin, { epochs: 3, decode: "free", lr: 0.1 }, "tiny"), {});
+  assert.deepEqual(variantOf(plugin, { epochs: 3, decode: "free", lr: 0.5 }, "cpu"), {
     variant: "epochs=3",
   });
-  assert.deepEqual(variantOf(plugin, { epochs: 10, decode: "constrained" }), {
+  assert.deepEqual(variantOf(plugin, { epochs: 10, decode: "constrained", lr: 0.1 }), {
     variant: "decode=constrained",
+  });
+  // Tags follow the `variant` numbers, not the declaration order.
+  assert.deepEqual(variantOf(plugin, { epochs: 4, decode: "constrained", lr: 0.1 }), {
+    variant: "decode=constrained, epochs=4",
   });
 });
 
@@ -119,11 +126,10 @@ Deno.test("a key added to a plugin at the value earlier records ran with keeps t
     const resultsPath = `${dir}/results.jsonl`;
     const options = { task: "direct" as const, resultsPath, cacheDir: null, threads: 1 };
     const [before] = await runCells(data, { ...options, plugins: [pop] });
-    const grown = {
+    const grown = definePlugin({
       ...pop,
-      defaults: { ...pop.defaults, prompt: "old" },
-      addedKeys: { prompt: "old" },
-    };
+      keys: { prompt: { default: "old", doc: "a key added later", addedAt: "old" } },
+    });
     const [again] = await runCells(data, { ...options, plugins: [grown] });
     assert.equal(again.id, before.id);
     assert.equal((await readResults(resultsPath)).length, 1, "the rerun found the cell done");
