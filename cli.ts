@@ -18,6 +18,7 @@ import { DEMO_HELP, demoCommand } from "./harness/cmd_demo.ts";
 import { FATBIN_HELP, fatbinCommand } from "./harness/cmd_fatbin.ts";
 import { PLAN_HELP, planCommand } from "./harness/cmd_plan.ts";
 import { PLUGINS_HELP, pluginsCommand } from "./harness/cmd_plugins.ts";
+import { REPORT_HELP, reportCommand } from "./harness/cmd_report.ts";
 import { REPRODUCE_HELP, reproduceCommand } from "./harness/cmd_reproduce.ts";
 import { RUN_HELP, runCommand } from "./harness/cmd_run.ts";
 import { SETUP_HELP, setupCommand } from "./harness/cmd_setup.ts";
@@ -35,6 +36,7 @@ Commands:
   data       dataset statistics and conversion (data stats, data convert)
   run        fit and evaluate models on a dataset, append result records
   table      print result records as the paper's Table 2 or Table 3
+  report     write a static page of result records: tables, curves, sweeps, leak audit
   reproduce  run an experiment's cells (table2, table3, ...) and print its tables
   ablate     run the ablation experiment on one dataset and print its tables
   sweep      one config key over a list of values: table and figure (HR@10, NDCG@10)
@@ -53,6 +55,7 @@ const HELPS: Record<string, string> = {
   data: DATA_HELP,
   run: RUN_HELP,
   table: TABLE_HELP,
+  report: REPORT_HELP,
   demo: DEMO_HELP,
   reproduce: REPRODUCE_HELP,
   ablate: ABLATE_HELP,
@@ -94,6 +97,9 @@ export async function main(args: string[]): Promise<number> {
         return 0;
       case "table":
         await tableCommand(rest);
+        return 0;
+      case "report":
+        await reportCommand(rest);
         return 0;
       case "demo":
         await demoCommand(rest, BUILTIN_PLUGINS, controller.signal);

@@ -182,13 +182,19 @@ export async function fitPairwise<S>(
   };
 }
 
-/** Facts about a fit worth recording with its result. */
+/**
+ * Facts about a fit worth recording with its result. `train_log` keeps each
+ * epoch's training loss and validation metrics, so that a report can draw
+ * the learning curve without rerunning the fit.
+ */
 export function fitInfo(result: PairwiseFitResult): Record<string, unknown> {
+  const ms = (s: number) => Math.round(s * 1000) / 1000;
   return {
     best_epoch: result.bestEpoch,
     epochs_run: result.epochsRun,
-    median_epoch_s: Math.round(result.medianEpochSeconds * 1000) / 1000,
+    median_epoch_s: ms(result.medianEpochSeconds),
     peak_rss_mib: result.peakRssMiB,
     best_valid: result.bestMetrics,
+    train_log: result.log.map((e) => ({ ...e, seconds: ms(e.seconds) })),
   };
 }

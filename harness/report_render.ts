@@ -26,17 +26,20 @@ export function renderTable(model: TableModel, format: TableFormat): string {
   }
 }
 
-function value(cell: Cell | null): string {
+/** A cell as every format prints it: the mean, with ± std over several seeds. */
+export function value(cell: Cell | null): string {
   if (cell === null) return "–";
   const mean = cell.mean.toFixed(4);
   return cell.n > 1 ? `${mean} ± ${cell.std.toFixed(4)}` : mean;
 }
 
-function label(row: TableRow): string {
+/** A row's label, marked when the row is published. */
+export function label(row: TableRow): string {
   return row.published ? `${row.method} (published)` : row.method;
 }
 
-function percent(x: number | null, p?: number | null): string {
+/** An improvement as a signed percentage, with † when p < 0.05. */
+export function percent(x: number | null, p?: number | null): string {
   if (x === null) return "–";
   const mark = p !== undefined && p !== null && p < 0.05 ? "†" : "";
   return `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%${mark}`;

@@ -22,12 +22,32 @@ async function perUserMean(
   if (sources.length === 0 || sources.some((s) => s.record.per_user === null)) return null;
   const sum = new Map<number, number>();
   for (const { record, path } of sources) {
-    const { users, values } = await readPerUser(path, record);
+    const perUser = await readPerUserIfPresent(path, record);
+    if (perUser === null) return null;
+    const { users, values } = perUser;
     const v = values[metric];
     for (let i = 0; i < users.length; i++) sum.set(users[i], (sum.get(users[i]) ?? 0) + v[i]);
   }
   for (const [u, s] of sum) sum.set(u, s / sources.length);
   return sum;
+}
+
+/**
+ * A record's per-user values, or null when its file is gone: committed
+ * results files keep their records but not the per-user files
+ * (`results/regen.sh` drops them), and a table of them is still wanted,
+ * without the test.
+ */
+export async function readPerUserIfPresent(
+  path: string,
+  record: ResultRecord,
+): Promise<Awaited<ReturnType<typeof readPerUser>> | null> {
+  try {
+    return await readPerUser(path, record);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
 }
 
 /**
