@@ -375,7 +375,24 @@ async function readOptional(path: string): Promise<Uint8Array | undefined> {
  */
 export async function readDataset(dir: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
   const trimmed = dir.replace(/[\\/]+$/, "") || dir;
-  const sequential = await Deno.readFile(`${trimmed}/sequential.txt`);
+  const expected =
+    'expected a dataset folder holding sequential.txt ("user item item ...", one line per user) and optionally negative.txt';
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(trimmed);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(`${dir} does not exist; ${expected}`);
+    }
+    throw e;
+  }
+  if (!info.isDirectory) {
+    throw new TypeError(`${dir} is a file; ${expected} (give the folder, not a file in it)`);
+  }
+  const sequential = await Deno.readFile(`${trimmed}/sequential.txt`).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Deno.errors.NotFound(`${trimmed}/sequential.txt does not exist; ${expected}`);
+  });
   const negative = options.negatives === false
     ? undefined
     : await readOptional(`${trimmed}/negative.txt`);
