@@ -13,7 +13,7 @@
 
 import type { Dataset, Ragged } from "./types.ts";
 import { DataError, DataRangeError } from "./errors.ts";
-import { datasetHash } from "./dataset_hash.ts";
+import { datasetContentHash, datasetHash } from "./dataset_hash.ts";
 
 /** Options of {@linkcode readDataset} and {@linkcode parseDataset}. */
 export interface ReadDatasetOptions {
@@ -340,11 +340,12 @@ export async function parseDataset(
     const negTable = parseIntTable(negBytes, negFile, "negative item id");
     negatives = parseNegatives(negTable, negFile, sequences, nUsers, nItems, perUser);
   }
-  const hash = await datasetHash(files.sequential, negBytes);
+  const hash = await datasetContentHash(sequences, negatives);
+  const rawHash = await datasetHash(files.sequential, negBytes);
   const source = options.source ?? "memory";
   return negatives === undefined
-    ? { name, nUsers, nItems, sequences, hash, source }
-    : { name, nUsers, nItems, sequences, negatives, hash, source };
+    ? { name, nUsers, nItems, sequences, hash, rawHash, source }
+    : { name, nUsers, nItems, sequences, negatives, hash, rawHash, source };
 }
 
 function baseName(dir: string): string {
@@ -363,8 +364,9 @@ async function readOptional(path: string): Promise<Uint8Array | undefined> {
 
 /**
  * Reads a dataset directory (`sequential.txt`, optional `negative.txt`).
- * `name` is the directory's base name; `hash` is the sha256 over
- * `sequential.txt` then `negative.txt`; row `u - 1` holds user `u`.
+ * `name` is the directory's base name; `hash` is the sha256 of the parsed
+ * content written canonically and `rawHash` that of the files' bytes
+ * (`sequential.txt` then `negative.txt`); row `u - 1` holds user `u`.
  *
  * @example
  * ```ts ignore

@@ -53,6 +53,8 @@ export interface ResultRecord extends CellKey {
   /** How to load the data again: `synthetic[:k=v,...]` or the directory given. */
   readonly data_spec?: string;
   readonly config: PluginConfig;
+  /** sha256 of the data files' bytes as read (`data_hash` is their parsed content's). */
+  readonly data_raw_hash?: string;
   readonly split_hash: string;
   readonly test_negatives: "negative.txt" | "seeded";
   readonly n_users: number;

@@ -238,6 +238,7 @@ export async function runCellsReport(dataset: Dataset, options: RunOptions): Pro
             id,
             ...key,
             ...labels,
+            ...(dataset.rawHash ? { data_raw_hash: dataset.rawHash } : {}),
             split_hash: split.hash,
             test_negatives: split.testNegativeSource,
             n_users: evaluation.userRows.length,
