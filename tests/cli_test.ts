@@ -202,3 +202,29 @@ Deno.test("check reads a folder of cell files as table does", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("./elmbench runs the CLI with the permissions of `deno task elmbench`, from any folder", async () => {
+  const root = new URL("../", import.meta.url).pathname;
+  const wrapper = await Deno.readTextFile(`${root}elmbench`);
+  const config = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
+  const flags = (text: string) => [...text.matchAll(/--allow-[a-z]+/g)].map((m) => m[0]).sort();
+  assert.deepEqual(flags(wrapper), flags(config.tasks.elmbench));
+  // With Deno 2 on the PATH it runs that Deno (npx otherwise; not exercised here: no network).
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command(`${root}elmbench`, {
+      args: ["--help"],
+      cwd: dir,
+      env: { PATH: `${Deno.execPath().replace(/\/[^/]+$/, "")}:/usr/bin:/bin`, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(
+      new TextDecoder().decode(out.stdout),
+      /^Usage: \.\/elmbench <command> \[options\]$/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
