@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { tableFromIPC, tableToIPC } from "apache-arrow";
-import { formatSequentialTxt, sha256Hex } from "./dataset_hash.ts";
-import { readDataset } from "./dataset_reader.ts";
-import { runCells } from "./runner.ts";
-import { loadSplit } from "./split.ts";
-import { generateSynthetic } from "./synthetic.ts";
+import { formatSequentialTxt, sha256Hex } from "../harness/dataset_hash.ts";
+import { readDataset } from "../harness/dataset_reader.ts";
+import { runCells } from "../harness/runner.ts";
+import { loadSplit } from "../harness/split.ts";
+import { generateSynthetic } from "../harness/synthetic.ts";
 import { BUILTIN_PLUGINS } from "../plugins.ts";
 
 const data = await generateSynthetic({ users: 50, items: 200, seed: 7 });
