@@ -1,6 +1,7 @@
 /**
  * The `elmbench` command line: one entry, one subcommand per stage of work.
- * Run it as `deno task elmbench <command> [args]`.
+ * Run it as `./elmbench <command> [args]` (the wrapper at the top level runs
+ * Deno from npm when it is not installed) or `deno task elmbench <command>`.
  *
  * The face of the project, above everything it wires together: the
  * built-in plugins and the paper's experiments (`plugins.ts`) and the
@@ -25,11 +26,11 @@ import { SETUP_HELP, setupCommand } from "./harness/cmd_setup.ts";
 import { SWEEP_HELP, sweepCommand } from "./harness/cmd_sweep.ts";
 import { TABLE_HELP, tableCommand } from "./harness/cmd_table.ts";
 import { COMMANDS } from "./models/mod.ts";
-import { BUILTIN_PLUGINS, EXPERIMENTS } from "./plugins.ts";
+import { BUILTIN_PLUGINS, EXPERIMENTS, TABLE_DEFAULTS } from "./plugins.ts";
 
 const HELP = `elmbench: reproduce, compare and extend LLM-based recommenders
 
-Usage: deno task elmbench <command> [options]
+Usage: ./elmbench <command> [options]
 
 Commands:
   demo       run every plugin (tiny preset) on the embedded synthetic data
@@ -69,6 +70,9 @@ const HELPS: Record<string, string> = {
   plugins: PLUGINS_HELP,
 };
 
+/** A command that does not exist: its own --help does not either. */
+class UnknownCommand extends UsageError {}
+
 /** Runs the CLI with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const controller = new AbortController();
@@ -93,16 +97,16 @@ export async function main(args: string[]): Promise<number> {
         await dataCommand(rest);
         return 0;
       case "run":
-        await runCommand(rest, BUILTIN_PLUGINS, controller.signal);
+        await runCommand(rest, BUILTIN_PLUGINS, controller.signal, TABLE_DEFAULTS);
         return 0;
       case "table":
-        await tableCommand(rest);
+        await tableCommand(rest, TABLE_DEFAULTS);
         return 0;
       case "report":
-        await reportCommand(rest);
+        await reportCommand(rest, TABLE_DEFAULTS);
         return 0;
       case "demo":
-        await demoCommand(rest, BUILTIN_PLUGINS, controller.signal);
+        await demoCommand(rest, BUILTIN_PLUGINS, controller.signal, TABLE_DEFAULTS);
         return 0;
       case "reproduce":
         await reproduceCommand(rest, BUILTIN_PLUGINS, EXPERIMENTS, controller.signal);
@@ -135,7 +139,7 @@ export async function main(args: string[]): Promise<number> {
           await COMMANDS[command].run(rest);
           return 0;
         }
-        throw new UsageError(
+        throw new UnknownCommand(
           `Unknown command "${command}"; valid commands: ${Object.keys(HELPS).join(", ")}, help`,
         );
     }
@@ -146,7 +150,8 @@ export async function main(args: string[]): Promise<number> {
       return 130;
     }
     console.error(`error: ${error.message ?? String(e)}`);
-    if (error instanceof UsageError) console.error(`(see: deno task elmbench ${command} --help)`);
+    if (error instanceof UnknownCommand) console.error("(see: ./elmbench --help)");
+    else if (error instanceof UsageError) console.error(`(see: ./elmbench ${command} --help)`);
     if (Deno.env.get("ELMBENCH_DEBUG")) console.error(error.stack);
     return 1;
   } finally {

@@ -69,6 +69,7 @@ export const SIMPLEX_KEYS = {
     default: "stage",
     doc: "stage: history visible at the scored stage; train: training items only",
     legacy: "score_history",
+    values: ["stage", "train"],
   },
   ...PAIRWISE_FIT_KEYS,
 };

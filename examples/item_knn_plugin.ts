@@ -2,7 +2,7 @@
  * A complete external plugin: item-to-item co-occurrence ("people who took
  * your last item also took ..."). Run it beside the built-ins with
  *
- *   deno task elmbench run --data synthetic --task direct \
+ *   ./elmbench run --data synthetic --task direct \
  *     --models pop,itemcooc --plugin ./examples/item_knn_plugin.ts
  *
  * It only imports the public API (`mod.ts`).

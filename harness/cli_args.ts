@@ -6,16 +6,20 @@
  */
 import { parseArgs as nodeParseArgs, type ParseArgsConfig } from "node:util";
 
-/** Parses `args` with node:util's parseArgs, turning its errors into one-line usage errors. */
+/**
+ * Parses `args` with node:util's parseArgs, turning its errors into
+ * one-line usage errors that name the option and list the valid ones.
+ */
 export function parseArgs<T extends ParseArgsConfig["options"]>(
   command: string,
   args: string[],
   options: T,
 ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
+  const all = { ...options, help: { type: "boolean" as const, short: "h" } };
   try {
     const { values, positionals } = nodeParseArgs({
       args,
-      options: { ...options, help: { type: "boolean", short: "h" } },
+      options: all,
       allowPositionals: true,
       strict: true,
     });
@@ -24,8 +28,50 @@ export function parseArgs<T extends ParseArgsConfig["options"]>(
       positionals,
     };
   } catch (e) {
-    throw new UsageError(`${command}: ${(e as Error).message}`);
+    throw new UsageError(`${command}: ${optionProblem(e as Error & { code?: string }, all)}`);
   }
+}
+
+/** node:util's parse error, said in one line with what was expected. */
+function optionProblem(
+  e: Error & { code?: string },
+  options: NonNullable<ParseArgsConfig["options"]>,
+): string {
+  const names = Object.keys(options).map((n) => `--${n}`);
+  const flag = e.message.match(/'(-[^' ]+)/)?.[1];
+  if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) {
+    const near = closest(flag, names);
+    return `unknown option ${flag}${near ? ` (did you mean ${near}?)` : ""}; valid options: ${
+      names.join(", ")
+    }`;
+  }
+  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag) {
+    return e.message.includes("does not take an argument")
+      ? `option ${flag} is a switch and takes no value`
+      : `option ${flag} expects a value (${flag} VALUE) but found none`;
+  }
+  return e.message;
+}
+
+/** The name closest to `word` by edit distance, when it is close (at most 2 edits). */
+function closest(word: string, names: readonly string[]): string | undefined {
+  const distance = (a: string, b: string) => {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const next = [i];
+      for (let j = 1; j <= b.length; j++) {
+        next[j] = Math.min(
+          prev[j] + 1,
+          next[j - 1] + 1,
+          prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+        );
+      }
+      prev = next;
+    }
+    return prev[b.length];
+  };
+  const scored = names.map((n) => ({ n, d: distance(word, n) })).sort((a, b) => a.d - b.d);
+  return scored[0] && scored[0].d <= 2 ? scored[0].n : undefined;
 }
 
 /** A mistake on the command line: printed with a pointer to `--help`. */

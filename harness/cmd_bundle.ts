@@ -184,7 +184,8 @@ export async function writeBundle(options: BundleOptions): Promise<BundleReport>
   const outPath = resolve(options.out);
   const projectList = (await projectFiles(root)).filter((f) => {
     const path = resolve(root, f);
-    return path !== outPath && path !== `${outPath}.partial`;
+    // The project's own `elmbench` script (Deno or npx) gives way to the bundle's launcher.
+    return path !== outPath && path !== `${outPath}.partial` && f !== "elmbench";
   });
 
   const partial = `${options.out}.partial`;

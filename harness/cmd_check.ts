@@ -12,15 +12,18 @@ import { defaultDataRoot } from "./cmd_reproduce.ts";
 import { loadData, SYNTHETIC } from "./data_source.ts";
 import { stderrProgress } from "./progress.ts";
 import { pickPlugins, type PluginRecord, withExternalPlugins } from "./registry.ts";
-import { readResults, type ResultRecord } from "./results.ts";
-import { runCells } from "./runner.ts";
+import type { ResultRecord } from "./results.ts";
+import { runCellsReport } from "./runner.ts";
+import { describeFailure } from "./cell_failures.ts";
+import { readResultsPaths } from "./results_files.ts";
 import type { Dataset } from "./types.ts";
 import type { Preset } from "./plugin.ts";
 
 /** Help text of `check`. */
-export const CHECK_HELP = `elmbench check --baseline results/<file.jsonl> [--tolerance 1e-6]
-    [--current <file.jsonl>] [--data-root DIR] [--plugins a,b] [--plugin ./p.ts]...
-  Reruns every cell of the baseline file (or reads them from --current) and
+export const CHECK_HELP = `elmbench check --baseline <file.jsonl|dir> [--tolerance 1e-6]
+    [--current <file.jsonl|dir>] [--data-root DIR] [--plugins a,b] [--plugin ./p.ts]...
+  Reruns every cell of the baseline (a results file, or a folder of them such
+  as reproduce's <out>/cells), or reads them from --current, and
   compares each metric: exit 0 when every |now - baseline| <= tolerance, exit 1
   with a table of every cell that moved. On one machine the tiny preset is
   bit-for-bit deterministic, so the default tolerance is tight (1e-6); across
@@ -106,7 +109,7 @@ export async function rerun(
       key: k,
       raw: String(v),
     }));
-    const [record] = await runCells(cache.get(key)!, {
+    const { records: [record], failed } = await runCellsReport(cache.get(key)!, {
       task: b.task,
       plugins: [plugin],
       seeds: [b.seed],
@@ -121,8 +124,9 @@ export async function rerun(
       evalUsers: b.eval_users ?? undefined,
       dataSpec: b.data_spec,
     });
-    const match = record.stage === b.stage ? record : undefined;
-    if (match) out.push(match);
+    // A cell that fails now is reported as missing below; the other cells still run.
+    if (failed.length) progress.log(`check: ${describeFailure(failed[0])}`);
+    if (record?.stage === b.stage) out.push(record);
     progress.log(`check: ${cellName(b)} rerun`);
   }
   return out;
@@ -164,18 +168,23 @@ export async function checkCommand(args: string[], builtins: PluginRecord): Prom
   if (!(tolerance >= 0)) {
     throw new UsageError(`--tolerance must be >= 0 but found "${values.tolerance}"`);
   }
-  let baseline = await readResults(values.baseline as string);
-  if (baseline.length === 0) throw new RangeError(`${values.baseline} holds no result records`);
+  // A file or a folder of them (reproduce's <out>/cells), as `table` reads.
+  let baseline = (await readResultsPaths("check --baseline", [values.baseline as string])).sources
+    .map((s) => s.record);
   if (values.plugins) {
     const only = list(values.plugins as string);
     baseline = baseline.filter((r) => only.includes(r.plugin));
   }
   const plugins = await withExternalPlugins(builtins, (values.plugin as string[]) ?? []);
-  const now = values.current ? await readResults(values.current as string) : await rerun(
-    baseline,
-    plugins,
-    (values["data-root"] as string | undefined) ?? defaultDataRoot(),
-  );
+  const now = values.current
+    ? (await readResultsPaths("check --current", [values.current as string])).sources.map((s) =>
+      s.record
+    )
+    : await rerun(
+      baseline,
+      plugins,
+      (values["data-root"] as string | undefined) ?? defaultDataRoot(),
+    );
   const moved = compareRecords(baseline, now, tolerance);
   if (moved.length === 0) {
     console.log(

@@ -7,7 +7,7 @@
  */
 import { list, parseArgs, UsageError } from "./cli_args.ts";
 import { DEFAULT_PUBLISHED } from "./cmd_table.ts";
-import { type PublishedRow, readPublished } from "./report_model.ts";
+import { type PublishedRow, readPublished, type TableDefaults } from "./report_model.ts";
 import { expandGlob } from "./results_files.ts";
 import type { SourcedRecord } from "./significance.ts";
 
@@ -51,7 +51,10 @@ export async function loadPublished(
 }
 
 /** Runs `report`; returns the path of the page. */
-export async function reportCommand(args: string[]): Promise<string | undefined> {
+export async function reportCommand(
+  args: string[],
+  defaults: TableDefaults = {},
+): Promise<string | undefined> {
   const { values, positionals } = parseArgs("report", args, {
     out: { type: "string", default: "out/report" },
     published: { type: "string" },
@@ -86,7 +89,9 @@ export async function reportCommand(args: string[]): Promise<string | undefined>
     out: values.out as string,
     published: pub.rows,
     publishedNote: pub.note,
-    ours: values.ours as string | undefined,
+    ours: (values.ours as string | undefined) ?? defaults.ours,
+    order: defaults.order,
+    plugins: defaults.plugins,
     datasets: values.datasets ? list(values.datasets as string) : undefined,
     figures,
     ...(values.title ? { title: values.title as string } : {}),

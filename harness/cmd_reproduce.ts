@@ -5,16 +5,20 @@
  *
  * @module
  */
-import { expandGlob } from "./results_files.ts";
+import { readResultsPath } from "./results_files.ts";
 import { type CellSpec, expandCells, type Experiment } from "./cells.ts";
 import { runCellPool } from "./cell_pool.ts";
 import { integer, list, oneOf, parseArgs, UsageError } from "./cli_args.ts";
-import { DEFAULT_PUBLISHED } from "./cmd_table.ts";
+import { DEFAULT_PUBLISHED, tableText } from "./cmd_table.ts";
 import { type Preset, PRESETS } from "./plugin.ts";
-import type { PluginRecord } from "./registry.ts";
-import { buildTable, readPublished, rowLabel } from "./report_model.ts";
-import { renderTable } from "./report_render.ts";
-import { addSignificance } from "./significance.ts";
+import {
+  checkUnscopedOverrides,
+  parseOverrides,
+  pickPlugins,
+  type PluginRecord,
+} from "./registry.ts";
+import { resolveConfigs } from "./runner.ts";
+import { readPublished } from "./report_model.ts";
 
 /** Help text of `reproduce`. */
 export const REPRODUCE_HELP = `elmbench reproduce <experiment> --preset tiny|cpu|paper
@@ -67,6 +71,17 @@ export function cellsFromOptions(
     dataRoot: (values["data-root"] as string | undefined) ?? defaultDataRoot(),
     available: Object.keys(plugins),
   }).map((cell) => ({ ...cell, set: [...cell.set, ...((values.set as string[]) ?? [])] }));
+  // Every cell's config before any runs: a bad --set fails here, not in each subprocess.
+  const used = pickPlugins(plugins, [...new Set(cells.map((c) => c.plugin))]);
+  checkUnscopedOverrides(used, parseOverrides((values.set as string[]) ?? []));
+  for (const cell of cells) {
+    resolveConfigs({
+      task: cell.task,
+      plugins: pickPlugins(plugins, [cell.plugin]),
+      preset,
+      overrides: parseOverrides(cell.set),
+    });
+  }
   const out = (values.out as string | undefined) ?? `out/reproduce/${name}-${preset}`;
   return { experiment, cells, out, preset };
 }
@@ -92,7 +107,7 @@ export async function reproduceCommand(
     logsDir: `${out}/logs`,
     signal,
   });
-  const sources = await expandGlob(`${out}/cells`);
+  const { sources, failures } = await readResultsPath(`${out}/cells`);
   let published = undefined;
   if (!values["no-published"]) {
     try {
@@ -102,16 +117,19 @@ export async function reproduceCommand(
       console.error(`note: no published numbers at ${DEFAULT_PUBLISHED}`);
     }
   }
-  const records = sources.map((s) => s.record);
   for (const task of experiment.tasks) {
     const layout = task === "direct" ? "table2" : "table3";
-    // The plain row of the method under test: with --set variant keys every
-    // row carries tags, so take its shortest label on this task.
-    const ours = records.filter((r) => r.plugin === experiment.ours && r.task === task)
-      .map(rowLabel).sort((a, b) => a.length - b.length)[0];
-    const model = buildTable(records, layout, { published, ours, order: experiment.plugins });
-    await addSignificance(model, sources);
-    console.log(renderTable(model, "md"));
+    // `ours` names a plugin: with --set variant keys every row carries tags, and its row is
+    // the one with the fewest (buildTable's defaultRow).
+    console.log(
+      await tableText(sources, layout, {
+        published,
+        ours: experiment.ours,
+        order: experiment.plugins,
+        plugins,
+        failures,
+      }),
+    );
   }
   if (report.failed.length) {
     throw new Error(

@@ -15,9 +15,10 @@ import {
   type PluginRecord,
   withExternalPlugins,
 } from "./registry.ts";
-import { buildTable } from "./report_model.ts";
-import { renderTable } from "./report_render.ts";
-import { runCells } from "./runner.ts";
+import { tableText } from "./cmd_table.ts";
+import type { TableDefaults } from "./report_model.ts";
+import { CellsFailedError } from "./cell_failures.ts";
+import { resolveConfigs, runCellsReport } from "./runner.ts";
 import type { Reindex, Stage, Task } from "./types.ts";
 
 /** Help text of `run`. */
@@ -69,6 +70,7 @@ export async function runCommand(
   args: string[],
   builtins: PluginRecord,
   signal?: AbortSignal,
+  tables: TableDefaults = {},
 ): Promise<void> {
   const { values } = parseArgs("run", args, RUN_OPTIONS);
   if (values.help) return console.log(RUN_HELP);
@@ -83,17 +85,20 @@ export async function runCommand(
   const seeds = values.seeds
     ? list(values.seeds as string).map((s) => integer("seeds", s))
     : [integer("seed", (values.seed as string) ?? "0")];
+  const preset = values.preset === undefined
+    ? undefined
+    : oneOf("preset", values.preset as string, PRESETS as Preset[]);
+  // Every plugin's config before the data loads: a typo costs no time.
+  resolveConfigs({ task, plugins, preset, overrides });
   const progress = stderrProgress();
   const dataset = await loadData(values.data as string, values.synthetic as string);
-  const records = await runCells(dataset, {
+  const { records, failed, cells } = await runCellsReport(dataset, {
     task,
     plugins,
     seeds,
     reindex: oneOf("reindex", values.reindex as string, ["none", "random"] as Reindex[]),
     mask: oneOf("mask", values.mask as string, ["none", "train", "history"] as Mask[]),
-    preset: values.preset === undefined
-      ? undefined
-      : oneOf("preset", values.preset as string, PRESETS as Preset[]),
+    preset,
     overrides,
     stages: values.valid ? (["test", "valid"] as Stage[]) : ["test"],
     resultsPath: values.results as string,
@@ -114,17 +119,20 @@ export async function runCommand(
   });
   if (values.json) {
     for (const r of records) console.log(JSON.stringify(r));
-    return;
-  }
-  const layout = task === "direct" ? "table2" : "table3";
-  console.log(renderTable(buildTable(records, layout), "md"));
-  if (values.valid) {
-    const valid = records.filter((r) => r.stage === "valid").map((r) => ({
-      ...r,
-      stage: "test" as const,
-    }));
-    console.log("Validation split:\n");
-    console.log(renderTable(buildTable(valid, layout), "md"));
+  } else if (records.length) {
+    const layout = task === "direct" ? "table2" : "table3";
+    const path = values.results as string;
+    const sources = records.map((record) => ({ record, path }));
+    console.log(await tableText(sources, layout, { ...tables, failures: failed }));
+    if (values.valid) {
+      const valid = sources.filter((s) => s.record.stage === "valid").map((s) => ({
+        ...s,
+        record: { ...s.record, stage: "test" as const },
+      }));
+      console.log("Validation split:\n");
+      console.log(await tableText(valid, layout, tables));
+    }
   }
   console.error(`results: ${values.results}`);
+  if (failed.length) throw new CellsFailedError(failed, cells, values.results as string);
 }

@@ -89,6 +89,19 @@ export function checkKeys(plugin: string, keys: KeySpecs<PluginConfig>): void {
     if (spec.byDataset && !(ANY_DATASET in spec.byDataset)) {
       throw new TypeError(`Expected byDataset of ${where} to have an entry "${ANY_DATASET}"`);
     }
+    if (spec.values !== undefined) {
+      if (!Array.isArray(spec.values) || spec.values.length === 0) {
+        throw new TypeError(`Expected values of ${where} to be a non-empty list`);
+      }
+      for (const v of spec.values) sameType("values", v);
+      if (!spec.values.includes(spec.default)) {
+        throw new TypeError(
+          `Expected the default of ${where} to be one of its values (${
+            spec.values.join(", ")
+          }) but found ${spec.default}`,
+        );
+      }
+    }
     if (spec.variant !== undefined && !Number.isFinite(spec.variant)) {
       throw new TypeError(`Expected variant of ${where} to be a number but found ${spec.variant}`);
     }
@@ -176,6 +189,32 @@ export function variantTags(
     .filter(([k, spec]) => spec.variant !== undefined && config[k] !== base[k])
     .sort(([, a], [, b]) => a.variant! - b.variant!)
     .map(([k, spec]) => `${spec.legacy ?? k}=${config[k]}`);
+}
+
+/**
+ * Checks `value` against the key's declared `values`; the error names the
+ * plugin, the key, where the value came from and every accepted value.
+ *
+ * @example
+ * ```ts
+ * import { checkValue } from "./config_keys.ts";
+ * const spec = { default: "free", doc: "decoding", values: ["free", "constrained"] };
+ * checkValue("p5", "decode", spec, "constrained", "--set"); // passes
+ * ```
+ */
+export function checkValue(
+  plugin: string,
+  key: string,
+  spec: KeySpec | undefined,
+  value: ConfigValue,
+  from: string,
+): void {
+  if (!spec?.values || spec.values.includes(value)) return;
+  throw new RangeError(
+    `Expected ${plugin}.${key} (${from}) to be one of ${
+      spec.values.map((v) => JSON.stringify(v)).join(", ")
+    } but found ${JSON.stringify(value)}`,
+  );
 }
 
 /** The value a `byDataset` key takes on `dataset` (case-insensitive) at its default. */

@@ -43,7 +43,11 @@ export function parseSyntheticOptions(spec: string | undefined): SyntheticOption
   return out as SyntheticOptions;
 }
 
-/** Loads `source`: the synthetic generator or a dataset directory. */
+/**
+ * Loads `source`: the synthetic generator or a dataset directory (a path
+ * that is missing or not a folder is an error naming it and what a dataset
+ * folder holds).
+ */
 export async function loadData(source: string, synthetic?: string): Promise<Dataset> {
   if (source === SYNTHETIC) return await generateSynthetic(parseSyntheticOptions(synthetic));
   return await readDataset(source);

@@ -1,9 +1,13 @@
 /**
  * sha256 fingerprints of datasets and their files, through Web Crypto.
  *
- * A dataset's hash covers `sequential.txt` followed by `negative.txt` (when
- * present), byte for byte, so the hash of a directory equals the sha256 of
- * `cat sequential.txt negative.txt` and can be checked with coreutils.
+ * A dataset's hash (`data_hash`) covers its parsed content written
+ * canonically (`user item item ...`, single spaces, LF after every line,
+ * users in order; then the negatives the same way), so line endings, a
+ * missing final newline or the folder's name do not change it. The released
+ * files are canonical, so for them it equals the sha256 of
+ * `cat sequential.txt negative.txt` and can be checked with coreutils;
+ * `datasetHash` of the raw bytes is kept beside it (`data_raw_hash`).
  *
  * @module
  */
@@ -210,8 +214,9 @@ export async function sha256File(path: string | URL): Promise<string> {
 }
 
 /**
- * The hash stored in `Dataset.hash`: sha256 over the `sequential.txt` bytes
- * followed by the `negative.txt` bytes when the dataset has them.
+ * The hash stored in `Dataset.rawHash` (a result's `data_raw_hash`): sha256
+ * over the `sequential.txt` bytes followed by the `negative.txt` bytes when
+ * the dataset has them.
  *
  * @example
  * ```ts
@@ -222,6 +227,23 @@ export async function sha256File(path: string | URL): Promise<string> {
  */
 export function datasetHash(sequential: Uint8Array, negative?: Uint8Array): Promise<string> {
   return negative === undefined ? sha256Hex(sequential) : sha256Hex(sequential, negative);
+}
+
+/**
+ * The hash stored in `Dataset.hash` (a result's `data_hash`): sha256 of the
+ * canonical text of the sequences ({@linkcode formatSequentialTxt}) followed
+ * by that of the negatives, when the dataset has them.
+ *
+ * @example
+ * ```ts
+ * import { datasetContentHash } from "./dataset_hash.ts";
+ * const seq = { offsets: new Uint32Array([0, 3]), values: new Int32Array([1, 2, 3]) };
+ * console.log(await datasetContentHash(seq)); // the sha256 of "1 1 2 3\n"
+ * ```
+ */
+export function datasetContentHash(sequences: Ragged, negatives?: Ragged): Promise<string> {
+  const text = formatSequentialTxt(sequences) + (negatives ? formatSequentialTxt(negatives) : "");
+  return sha256Text(text);
 }
 
 /**

@@ -13,7 +13,7 @@
 
 import type { Dataset, Ragged } from "./types.ts";
 import { DataError, DataRangeError } from "./errors.ts";
-import { datasetHash } from "./dataset_hash.ts";
+import { datasetContentHash, datasetHash } from "./dataset_hash.ts";
 
 /** Options of {@linkcode readDataset} and {@linkcode parseDataset}. */
 export interface ReadDatasetOptions {
@@ -340,11 +340,12 @@ export async function parseDataset(
     const negTable = parseIntTable(negBytes, negFile, "negative item id");
     negatives = parseNegatives(negTable, negFile, sequences, nUsers, nItems, perUser);
   }
-  const hash = await datasetHash(files.sequential, negBytes);
+  const hash = await datasetContentHash(sequences, negatives);
+  const rawHash = await datasetHash(files.sequential, negBytes);
   const source = options.source ?? "memory";
   return negatives === undefined
-    ? { name, nUsers, nItems, sequences, hash, source }
-    : { name, nUsers, nItems, sequences, negatives, hash, source };
+    ? { name, nUsers, nItems, sequences, hash, rawHash, source }
+    : { name, nUsers, nItems, sequences, negatives, hash, rawHash, source };
 }
 
 function baseName(dir: string): string {
@@ -363,8 +364,9 @@ async function readOptional(path: string): Promise<Uint8Array | undefined> {
 
 /**
  * Reads a dataset directory (`sequential.txt`, optional `negative.txt`).
- * `name` is the directory's base name; `hash` is the sha256 over
- * `sequential.txt` then `negative.txt`; row `u - 1` holds user `u`.
+ * `name` is the directory's base name; `hash` is the sha256 of the parsed
+ * content written canonically and `rawHash` that of the files' bytes
+ * (`sequential.txt` then `negative.txt`); row `u - 1` holds user `u`.
  *
  * @example
  * ```ts ignore
@@ -375,7 +377,24 @@ async function readOptional(path: string): Promise<Uint8Array | undefined> {
  */
 export async function readDataset(dir: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
   const trimmed = dir.replace(/[\\/]+$/, "") || dir;
-  const sequential = await Deno.readFile(`${trimmed}/sequential.txt`);
+  const expected =
+    'expected a dataset folder holding sequential.txt ("user item item ...", one line per user) and optionally negative.txt';
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(trimmed);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(`${dir} does not exist; ${expected}`);
+    }
+    throw e;
+  }
+  if (!info.isDirectory) {
+    throw new TypeError(`${dir} is a file; ${expected} (give the folder, not a file in it)`);
+  }
+  const sequential = await Deno.readFile(`${trimmed}/sequential.txt`).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Deno.errors.NotFound(`${trimmed}/sequential.txt does not exist; ${expected}`);
+  });
   const negative = options.negatives === false
     ? undefined
     : await readOptional(`${trimmed}/negative.txt`);

@@ -55,14 +55,17 @@ Deno.test("readDataset() reads the tiny fixture into CSR rows by user", async ()
   strictEqual(ds.source, `${fixtures}tiny`);
 });
 
-Deno.test("readDataset() hashes sequential.txt then negative.txt", async () => {
+Deno.test("readDataset() hashes sequential.txt then negative.txt, canonical as the fixture is", async () => {
   const seq = await Deno.readFile(`${fixtures}tiny/sequential.txt`);
   const neg = await Deno.readFile(`${fixtures}tiny/negative.txt`);
   const ds = await readDataset(`${fixtures}tiny/`, { negativesPerUser: 2 });
-  strictEqual(ds.hash, await sha256Hex(seq, neg));
+  strictEqual(ds.rawHash, await sha256Hex(seq, neg));
+  // The fixture is written canonically, so its content hash is its bytes' hash.
+  strictEqual(ds.hash, ds.rawHash);
   const noNeg = await readDataset(`${fixtures}tiny`, { negatives: false });
   strictEqual(noNeg.negatives, undefined);
   strictEqual(noNeg.hash, await sha256Hex(seq));
+  strictEqual(noNeg.rawHash, noNeg.hash);
 });
 
 Deno.test("readDataset() infers the negative count from the first line on request", async () => {
@@ -246,5 +249,9 @@ Deno.test("parseDataset() rejects a negativesPerUser below 1", async () => {
 });
 
 Deno.test("readDataset() fails with NotFound when sequential.txt is absent", async () => {
-  await rejects(readDataset(`${fixtures}amazon`), Deno.errors.NotFound);
+  await rejects(readDataset(`${fixtures}amazon`), {
+    name: "NotFound",
+    message: `${fixtures}amazon/sequential.txt does not exist; expected a dataset folder holding ` +
+      'sequential.txt ("user item item ...", one line per user) and optionally negative.txt',
+  });
 });

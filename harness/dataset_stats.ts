@@ -42,6 +42,7 @@ export function datasetStats(dataset: Dataset): DatasetStats {
     maxLength,
     hasNegatives: dataset.negatives !== undefined,
     hash: dataset.hash,
+    ...(dataset.rawHash && dataset.rawHash !== dataset.hash ? { rawHash: dataset.rawHash } : {}),
   };
 }
 
@@ -86,5 +87,7 @@ export function formatStats(stats: DatasetStats): string {
     ...numbers.map(([k, v]) => `${label(k)}${v.padStart(width)}`),
     `${label("negatives")}${stats.hasNegatives ? "negative.txt" : "none (seeded draw)"}`,
     `${label("sha256")}${stats.hash}`,
+    // Only files that are not written canonically (CRLF, no final newline) have a second hash.
+    ...(stats.rawHash ? [`${label("file sha256")}${stats.rawHash}`] : []),
   ].join("\n");
 }

@@ -77,6 +77,7 @@ export const PAIRWISE_FIT_KEYS = {
     default: "full",
     doc: "full (all items, training items excluded; RecBole) or task (the cell's protocol)",
     legacy: "valid_protocol",
+    values: ["full", "task"],
   },
   validUsers: {
     default: 0,

@@ -165,6 +165,12 @@ export interface KeySpec<V = ConfigValue> {
    * them.
    */
   readonly byDataset?: Readonly<Record<string, NoInfer<V>>>;
+  /**
+   * The values the key accepts (an enum such as `["free", "constrained"]`).
+   * Presets and `--set` values outside them are errors listing them, raised
+   * for every selected plugin before the first cell runs.
+   */
+  readonly values?: readonly NoInfer<V>[];
 }
 
 /** The config type that key declarations `K` describe: each key's default's type. */

@@ -9,7 +9,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import { checkKeys, keyNamed, withDefaults } from "./config_keys.ts";
+import { checkKeys, checkValue, keyNamed, withDefaults } from "./config_keys.ts";
 import type { ConfigValue, Plugin, PluginConfig, PluginDefinition, Preset } from "./plugin.ts";
 import { PRESETS } from "./plugin.ts";
 import { TASKS } from "./types.ts";
@@ -138,6 +138,7 @@ export function resolveConfig(
     if (key === undefined) {
       throw new RangeError(`Preset "${preset}" of ${plugin.name} sets unknown key "${name}"`);
     }
+    checkValue(plugin.name, key, plugin.keys[key], value as ConfigValue, `preset ${preset}`);
     config[key] = value as ConfigValue;
   }
   for (const o of overrides) {
@@ -152,6 +153,7 @@ export function resolveConfig(
       );
     }
     config[key] = coerce(plugin.name, key, o.raw, plugin.defaults[key]);
+    checkValue(plugin.name, key, plugin.keys[key], config[key], "--set");
   }
   return config;
 }

@@ -7,6 +7,9 @@
  */
 import { metricNames } from "./metrics.ts";
 import type { ResultRecord } from "./results.ts";
+import { type KeysByPlugin, orderRows, rowLabel, rowLabels } from "./row_labels.ts";
+
+export { rowLabel };
 import type { Task } from "./types.ts";
 
 /** The paper's two tables: Table 2 (direct) and Table 3 (sequential). */
@@ -33,6 +36,8 @@ export interface Cell {
 /** A row of the table. */
 export interface TableRow {
   readonly method: string;
+  /** The plugin of the row (published rows: the method). */
+  readonly plugin: string;
   readonly published: boolean;
   readonly cells: (Cell | null)[];
   /** Per column: 1 = best, 2 = second best among our rows, else 0. */
@@ -55,6 +60,8 @@ export interface TableModel {
     p?: (number | null)[];
   } | null;
   readonly notes: string[];
+  /** The row label of each record given (not in the JSON output). */
+  readonly labelOf: (r: ResultRecord) => string;
 }
 
 /** Dataset order of the paper's tables; others follow alphabetically. */
@@ -67,24 +74,34 @@ export function layoutTask(layout: Layout): Task {
   throw new RangeError(`Unknown layout "${layout}"; valid layouts: table2, table3`);
 }
 
-/** The row label of a record: plugin, plus what makes it a different measurement. */
-export function rowLabel(r: ResultRecord): string {
-  const tags: string[] = [];
-  if (r.variant) tags.push(r.variant);
-  if (r.reindex !== "none") tags.push(`reindex=${r.reindex}`);
-  if (r.mask !== "none") tags.push(`mask=${r.mask}`);
-  return tags.length ? `${r.plugin} (${tags.join(", ")})` : r.plugin;
+/**
+ * What the face tells the commands that print tables about the built-ins:
+ * the order of their rows, the method under test (its improvement row),
+ * and their key declarations. The harness knows no plugin by name.
+ */
+export interface TableDefaults {
+  readonly order?: readonly string[];
+  readonly ours?: string;
+  readonly plugins?: KeysByPlugin;
 }
 
 /** Options of {@linkcode buildTable}. */
 export interface BuildTableOptions {
   readonly published?: readonly PublishedRow[];
-  /** Row whose improvement over the best other row is reported; @default "elmrec" when present, else none */
+  /**
+   * The row whose improvement over the best other row is reported: a row
+   * label, or a plugin name, which picks that plugin's default row (see
+   * {@linkcode defaultRow}); none when it has no row here. @default none
+   */
   readonly ours?: string;
-  /** Plugin names in the order their rows should appear. */
+  /** `ours` was asked for (`--ours`): a table without such a row is an error. */
+  readonly requireOurs?: boolean;
+  /** Plugin names in the order their rows should appear (others follow, as met). */
   readonly order?: readonly string[];
   /** Restrict and order datasets. */
   readonly datasets?: readonly string[];
+  /** Key declarations, so that records made under a key's old name label as newer ones. */
+  readonly plugins?: KeysByPlugin;
 }
 
 /** Builds the table model of `layout` from test-stage records. */
@@ -107,25 +124,21 @@ export function buildTable(
   const columns = datasets.flatMap((dataset) => metrics.map((metric) => ({ dataset, metric })));
 
   // The latest record wins per (row, dataset, seed): reruns replace, seeds aggregate.
+  const labels = rowLabels(mine, options.plugins);
   const latest = new Map<string, ResultRecord>();
-  for (const r of mine) latest.set(`${rowLabel(r)}\0${r.dataset}\0${r.seed}`, r);
-  const labels: string[] = [];
-  for (const r of mine) if (!labels.includes(rowLabel(r))) labels.push(rowLabel(r));
-  if (options.order) {
-    // Rows follow the experiment's plugin order; variants stay after their plugin.
-    const rank = (label: string) => {
-      const i = options.order!.indexOf(label.split(" (")[0]);
-      return i < 0 ? options.order!.length : i;
-    };
-    labels.sort((a, b) => rank(a) - rank(b));
+  for (const r of mine) latest.set(`${labels.of(r)}\0${r.dataset}\0${r.seed}`, r);
+  const found: { method: string; plugin: string }[] = [];
+  for (const r of mine) {
+    const method = labels.of(r);
+    if (!found.some((f) => f.method === method)) found.push({ method, plugin: r.plugin });
   }
-  const rows: TableRow[] = labels.map((method) => ({
-    method,
+  const rows: TableRow[] = orderRows(found, options.order).map((i) => ({
+    ...found[i],
     published: false,
     rank: [],
     cells: columns.map(({ dataset, metric }) => {
       const values = [...latest.values()]
-        .filter((r) => rowLabel(r) === method && r.dataset === dataset)
+        .filter((r) => labels.of(r) === found[i].method && r.dataset === dataset)
         .map((r) => r.metrics[metric])
         .filter((v) => v !== undefined);
       return values.length ? summarize(values) : null;
@@ -145,30 +158,51 @@ export function buildTable(
       return { mean: p.value, std: 0, n: 1 };
     });
     if (cells.some((c) => c !== null)) {
-      rows.push({ method, published: true, cells, rank: [], sources: [...sources] });
+      rows.push({
+        method,
+        plugin: method,
+        published: true,
+        cells,
+        rank: [],
+        sources: [...sources],
+      });
     }
   }
   for (const r of rows) r.rank.push(...columns.map(() => 0));
   columns.forEach((_, j) => {
-    const ours = rows.filter((r) => !r.published && r.cells[j] !== null)
-      .sort((a, b) => b.cells[j]!.mean - a.cells[j]!.mean);
-    if (ours[0]) ours[0].rank[j] = 1;
-    if (ours[1] && ours[1].cells[j]!.mean < ours[0].cells[j]!.mean) ours[1].rank[j] = 2;
+    // Ties share their mark: every row at the best value is bold, every row at the next underlined.
+    const values = [
+      ...new Set(
+        rows.filter((r) => !r.published && r.cells[j] !== null)
+          .map((r) => r.cells[j]!.mean),
+      ),
+    ].sort((a, b) => b - a);
+    for (const r of rows) {
+      if (r.published || r.cells[j] === null) continue;
+      const at = values.indexOf(r.cells[j]!.mean);
+      if (at < 2) r.rank[j] = at + 1;
+    }
   });
 
-  const ourLabels = rows.filter((r) => !r.published).map((r) => r.method);
-  const oursLabel = options.ours ?? ourLabels.find((l) => l === "elmrec");
+  const ourRows = rows.filter((r) => !r.published);
+  const oursLabel = options.ours === undefined
+    ? undefined
+    : ourRows.some((r) => r.method === options.ours)
+    ? options.ours
+    : defaultRow(ourRows, options.ours, mine, labels.of);
+  if (options.requireOurs && oursLabel === undefined && ourRows.length) {
+    throw new RangeError(
+      `--ours "${options.ours}" is neither a row nor a plugin of this table; rows: ${
+        ourRows.map((r) => r.method).join(", ")
+      }`,
+    );
+  }
   let improvement: TableModel["improvement"] = null;
-  if (oursLabel !== undefined && ourLabels.length >= 2) {
-    const oursRow = rows.find((r) => !r.published && r.method === oursLabel);
-    if (!oursRow) {
-      throw new RangeError(
-        `--ours "${oursLabel}" is not a row of this table; rows: ${ourLabels.join(", ")}`,
-      );
-    }
+  if (oursLabel !== undefined && ourRows.length >= 2) {
+    const oursRow = ourRows.find((r) => r.method === oursLabel)!;
     const over: (string | null)[] = [];
     const values = columns.map((_, j) => {
-      const others = rows.filter((r) => !r.published && r !== oursRow && r.cells[j] !== null);
+      const others = ourRows.filter((r) => r !== oursRow && r.cells[j] !== null);
       const best = others.sort((a, b) => b.cells[j]!.mean - a.cells[j]!.mean)[0];
       over.push(best?.method ?? null);
       const mine = oursRow.cells[j];
@@ -200,7 +234,39 @@ export function buildTable(
   if (mine.some((r) => r.reindex === "none") && task === "sequential") {
     notes.push("P5 item ids leak the next item (see idleak); compare with reindex=random rows.");
   }
-  return { layout, task, columns, rows, improvement, notes };
+  for (const { label, keys } of labels.split) {
+    notes.push(
+      `Records labelled "${label}" differ in ${
+        keys.join(", ")
+      }; each setting is its own row, named by those keys, so that none hides another.`,
+    );
+  }
+  return { layout, task, columns, rows, improvement, notes, labelOf: labels.of };
+}
+
+/**
+ * The row of `plugin` an improvement is reported for when `--ours` names a
+ * plugin: among its rows without renumbering or masking, the one with the
+ * fewest tags, then the one with results on the most datasets, then the
+ * one finished last (the latest of its runs).
+ */
+export function defaultRow(
+  rows: readonly TableRow[],
+  plugin: string,
+  records: readonly ResultRecord[],
+  labelOf: (r: ResultRecord) => string,
+): string | undefined {
+  const candidates = rows.filter((r) => r.plugin === plugin && !r.published);
+  const plain = candidates.filter((r) => !/[(, ](reindex|mask)=/.test(r.method));
+  const pool = plain.length ? plain : candidates;
+  const tagCount = (r: TableRow) => r.method === r.plugin ? 0 : r.method.split(", ").length;
+  const datasets = (r: TableRow) =>
+    new Set(records.filter((x) => labelOf(x) === r.method).map((x) => x.dataset)).size;
+  const last = (r: TableRow) =>
+    records.filter((x) => labelOf(x) === r.method).map((x) => x.finished_at).sort().at(-1) ?? "";
+  return [...pool].sort((a, b) =>
+    tagCount(a) - tagCount(b) || datasets(b) - datasets(a) || (last(a) > last(b) ? -1 : 1)
+  )[0]?.method;
 }
 
 function orderOf(dataset: string): number {

@@ -74,7 +74,7 @@ function renderMarkdown(model: TableModel): string {
     model.layout === "table2" ? "Table 2" : "Table 3"
   }: ${model.task} recommendation`;
   const notes = model.notes.map((n) => `- ${n}`);
-  if (model.improvement?.p) {
+  if (model.improvement?.p?.some((p) => p !== null)) {
     notes.push(
       "- † the difference from the best other row is significant (paired t-test over users, p < 0.05).",
     );

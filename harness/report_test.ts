@@ -116,3 +116,82 @@ Deno.test("table3 shows the sequential metrics only and rejects an unknown layou
   // deno-lint-ignore no-explicit-any
   assert.throws(() => buildTable(seq, "table9" as any), /Unknown layout/);
 });
+
+Deno.test("ties share their mark: every row at the best value is bold, at the next underlined", () => {
+  const tied = [
+    rec("pop", "beauty", 0, 0.18667),
+    rec("simplex", "beauty", 0, 0.18667),
+    rec("bprmf", "beauty", 0, 0.1),
+    rec("idleak", "beauty", 0, 0.1),
+    rec("elmrec", "beauty", 0, 0.05),
+  ];
+  const model = buildTable(tied, "table2");
+  const j = model.columns.findIndex((c) => c.metric === "HR@10");
+  assert.deepEqual(
+    model.rows.map((r) => [r.method, r.rank[j]]),
+    [["pop", 1], ["simplex", 1], ["bprmf", 2], ["idleak", 2], ["elmrec", 0]],
+  );
+  const md = renderTable(model, "md");
+  assert.match(md, /\| pop \| .*\*\*0\.1867\*\*/);
+  assert.match(md, /\| simplex \| .*\*\*0\.1867\*\*/);
+  assert.match(md, /\| idleak \| .*<u>0\.1000<\/u>/);
+});
+
+/** A lightgcn record with a config, as `run --set` makes them. */
+function configured(epochs: number, value: number, finished: string): ResultRecord {
+  return {
+    ...rec("lightgcn", "beauty", 0, value),
+    id: `lightgcn-${epochs}`,
+    config_hash: `hash-${epochs}`,
+    config: { dim: 64, epochs },
+    finished_at: finished,
+  };
+}
+
+Deno.test("records of one label that differ in config get a row each, named by the keys, and a note", () => {
+  // The capped run (epochs=5) comes last: merged, it would hide the full run.
+  const both = [configured(300, 0.3, "2026-01-01"), configured(5, 0.1, "2026-01-02")];
+  const model = buildTable(both, "table2");
+  assert.deepEqual(model.rows.map((r) => r.method), [
+    "lightgcn (epochs=300)",
+    "lightgcn (epochs=5)",
+  ]);
+  const j = model.columns.findIndex((c) => c.metric === "NDCG@10");
+  assert.deepEqual(model.rows.map((r) => r.cells[j]!.mean), [0.3, 0.1]);
+  assert.ok(model.notes.some((n) => /"lightgcn" differ in epochs/.test(n)));
+  // One config under a label stays one row; a rerun of the same cell replaces the older record.
+  const rerun = [configured(300, 0.3, "a"), { ...configured(300, 0.31, "b") }];
+  assert.deepEqual(buildTable(rerun, "table2").rows.map((r) => r.method), ["lightgcn"]);
+});
+
+Deno.test("rows group under their plugin in the given order, plain row first", () => {
+  const mixed = [
+    { ...rec("elmrec", "beauty", 0, 0.1), variant: "epochs=3" },
+    { ...rec("pop", "beauty", 0, 0.2), reindex: "random" as const },
+    rec("lightgcn", "beauty", 0, 0.3),
+    { ...rec("elmrec", "beauty", 0, 0.15), variant: "decode=constrained", finished_at: "z" },
+    rec("pop", "beauty", 0, 0.2),
+    { ...rec("elmrec", "beauty", 0, 0.12), variant: "epochs=3, decode=constrained" },
+  ];
+  const model = buildTable(mixed, "table2", {
+    order: ["pop", "lightgcn", "elmrec"],
+    ours: "elmrec",
+  });
+  assert.deepEqual(model.rows.map((r) => r.method), [
+    "pop",
+    "pop (reindex=random)",
+    "lightgcn",
+    "elmrec (decode=constrained)",
+    "elmrec (epochs=3)",
+    "elmrec (epochs=3, decode=constrained)",
+  ]);
+  // `ours` names the plugin: its row with the fewest tags, the latest of those on a tie.
+  assert.equal(model.improvement?.ours, "elmrec (decode=constrained)");
+  const j = model.columns.findIndex((c) => c.metric === "NDCG@10");
+  // (0.15 - 0.3) / 0.3 against lightgcn, the best other row.
+  assert.ok(Math.abs(model.improvement!.values[j]! + 0.5) < 1e-12);
+  assert.throws(
+    () => buildTable(mixed, "table2", { ours: "p5", requireOurs: true }),
+    /--ours "p5" is neither a row nor a plugin of this table; rows: elmrec \(decode=constrained\), /,
+  );
+});

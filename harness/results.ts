@@ -21,6 +21,7 @@ import {
   tableToIPC,
 } from "apache-arrow";
 import { dirname, join } from "node:path";
+import { type CellFailure, FAILURE_SCHEMA } from "./cell_failures.ts";
 import type { Mask } from "./evaluate.ts";
 import { sha256Text } from "./dataset_hash.ts";
 import type { PerUserMetrics } from "./metrics.ts";
@@ -52,6 +53,8 @@ export interface ResultRecord extends CellKey {
   /** How to load the data again: `synthetic[:k=v,...]` or the directory given. */
   readonly data_spec?: string;
   readonly config: PluginConfig;
+  /** sha256 of the data files' bytes as read (`data_hash` is their parsed content's). */
+  readonly data_raw_hash?: string;
   readonly split_hash: string;
   readonly test_negatives: "negative.txt" | "seeded";
   readonly n_users: number;
@@ -95,22 +98,31 @@ export async function cellId(key: CellKey): Promise<string> {
 
 /**
  * Reads a results file. A malformed line is an error naming the file and
- * line; a missing file is an empty list.
+ * line; a missing file is an empty list. Lines of failed cells
+ * (`elmbench-failure/1`) are left out; {@linkcode readResultsFile} has them.
  */
 export async function readResults(path: string): Promise<ResultRecord[]> {
+  return (await readResultsFile(path)).records;
+}
+
+/** The result records and the failed cells of a results file (a missing file holds neither). */
+export async function readResultsFile(
+  path: string,
+): Promise<{ records: ResultRecord[]; failures: CellFailure[] }> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
+    if (e instanceof Deno.errors.NotFound) return { records: [], failures: [] };
     throw e;
   }
-  const out: ResultRecord[] = [];
+  const records: ResultRecord[] = [];
+  const failures: CellFailure[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === "") continue;
-    let record: ResultRecord;
+    let record: ResultRecord | CellFailure;
     try {
       record = JSON.parse(line);
     } catch (e) {
@@ -120,23 +132,31 @@ export async function readResults(path: string): Promise<ResultRecord[]> {
         } (${(e as Error).message})`,
       );
     }
+    if (record.schema === FAILURE_SCHEMA) {
+      failures.push(record as CellFailure);
+      continue;
+    }
     if (record.schema !== "elmbench-result/1") {
       throw new SyntaxError(
         `${path} line ${i + 1}: expected schema "elmbench-result/1" but found ${
-          JSON.stringify(record.schema)
+          JSON.stringify((record as { schema?: unknown }).schema)
         }`,
       );
     }
-    out.push(record);
+    records.push(record);
   }
-  return out;
+  return { records, failures };
 }
 
 /**
- * Appends one record as one write of one line, after its per-user file is in
- * place, so a reader never sees a record whose details are missing.
+ * Appends one record (or a failed cell's line) as one write of one line,
+ * after its per-user file is in place, so a reader never sees a record whose
+ * details are missing.
  */
-export async function appendResult(path: string, record: ResultRecord): Promise<void> {
+export async function appendResult(
+  path: string,
+  record: ResultRecord | CellFailure,
+): Promise<void> {
   await Deno.mkdir(dirname(path) || ".", { recursive: true });
   const file = await Deno.open(path, { append: true, create: true });
   try {

@@ -29,7 +29,15 @@ import {
   writePerUser,
 } from "./results.ts";
 import { sha256Text } from "./dataset_hash.ts";
-import { createRng } from "../kernels/mod.ts";
+import { createRng, releaseSessions } from "../kernels/mod.ts";
+import {
+  type CellFailure,
+  CellsFailedError,
+  describeFailure,
+  errorOf,
+  FAILURE_SCHEMA,
+  type FailurePhase,
+} from "./cell_failures.ts";
 import { loadSplit } from "./split.ts";
 import type { Dataset, Reindex, Split, Stage, Task } from "./types.ts";
 
@@ -71,28 +79,66 @@ export interface RunOptions {
   readonly variant?: string;
 }
 
-/** Runs every (seed, plugin) cell of one dataset and task; returns the records, old and new. */
+/** What {@linkcode runCellsReport} did: the records (old and new) and the cells that failed. */
+export interface RunReport {
+  readonly records: ResultRecord[];
+  readonly failed: CellFailure[];
+  /** Cells asked for: (seed, plugin) pairs times stages. */
+  readonly cells: number;
+}
+
+/**
+ * Runs every (seed, plugin) cell of one dataset and task; returns the
+ * records, old and new. A cell whose fit or scorer throws does not stop the
+ * others: they run and are recorded, and then this throws
+ * {@linkcode CellsFailedError} naming every failed cell
+ * ({@linkcode runCellsReport} returns them instead).
+ */
 export async function runCells(dataset: Dataset, options: RunOptions): Promise<ResultRecord[]> {
+  const report = await runCellsReport(dataset, options);
+  if (report.failed.length) {
+    throw new CellsFailedError(report.failed, report.cells, options.resultsPath);
+  }
+  return report.records;
+}
+
+/**
+ * Checks every plugin against the task and resolves its config (types,
+ * preset, declared values), so a mistake in any of them is an error before
+ * the first cell runs, not after the others have spent their time.
+ */
+export function resolveConfigs(
+  options: Pick<RunOptions, "task" | "plugins" | "preset" | "overrides">,
+): Map<Plugin, PluginConfig> {
+  const configs = new Map<Plugin, PluginConfig>();
+  for (const plugin of options.plugins) {
+    if (!plugin.tasks.includes(options.task)) {
+      throw new RangeError(
+        `Plugin ${plugin.name} does not support the ${options.task} task (it supports ${
+          plugin.tasks.join(", ")
+        })`,
+      );
+    }
+    configs.set(plugin, resolveConfig(plugin, options.preset, options.overrides ?? []));
+  }
+  return configs;
+}
+
+/** As {@linkcode runCells}, but failed cells are returned, not thrown. */
+export async function runCellsReport(dataset: Dataset, options: RunOptions): Promise<RunReport> {
   const progress = options.progress ?? silentProgress;
   const seeds = options.seeds ?? [0];
   const reindex = options.reindex ?? "none";
   const mask: Mask = options.task === "sequential" ? options.mask ?? "none" : "none";
   const stages: Stage[] = ["test", ...(options.stages ?? []).filter((s) => s !== "test")];
+  const configs = resolveConfigs(options);
   const existing = options.resultsPath ? await readResults(options.resultsPath) : [];
   const done = new Map(existing.map((r) => [r.id, r]));
   const out: ResultRecord[] = [];
+  const failed: CellFailure[] = [];
   const [vers, mach] = await Promise.all([versions(), machine()]);
 
   for (const seed of seeds) {
-    for (const plugin of options.plugins) {
-      if (!plugin.tasks.includes(options.task)) {
-        throw new RangeError(
-          `Plugin ${plugin.name} does not support the ${options.task} task (it supports ${
-            plugin.tasks.join(", ")
-          })`,
-        );
-      }
-    }
     const t0 = performance.now();
     const data = reindex === "random" ? reindexItems(dataset, seed) : dataset;
     const split = await loadSplit(data, { seed, reindex, cacheDir: options.cacheDir });
@@ -100,7 +146,7 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
 
     for (const plugin of options.plugins) {
       options.signal?.throwIfAborted();
-      const config = resolveConfig(plugin, options.preset, options.overrides ?? []);
+      const config = configs.get(plugin)!;
       const configHash = await cellConfigHash(plugin, config);
       const keys = await Promise.all(stages.map(async (stage) => {
         const key: CellKey = {
@@ -122,58 +168,102 @@ export async function runCells(dataset: Dataset, options: RunOptions): Promise<R
         out.push(...keys.map(({ id }) => done.get(id)!));
         continue;
       }
+      const labels = {
+        ...joinVariants(options.variant, variantOf(plugin, config, options.preset).variant),
+        preset: options.preset ?? null,
+        data_spec: options.dataSpec ?? dataset.source,
+        config,
+      };
+      // Recorded, logged, and the next cell goes on; an interruption is not a failure.
+      const fail = async (e: unknown, phase: FailurePhase, failing: typeof keys) => {
+        if (options.signal?.aborted) throw e;
+        for (const { key, id } of failing) {
+          const failure: CellFailure = {
+            schema: FAILURE_SCHEMA,
+            id,
+            ...key,
+            ...labels,
+            phase,
+            error: errorOf(e),
+            finished_at: new Date().toISOString(),
+          };
+          failed.push(failure);
+          if (options.resultsPath) await appendResult(options.resultsPath, failure);
+          progress.log(`FAILED ${describeFailure(failure)}`);
+          if (failure.error.stack) progress.log(failure.error.stack);
+        }
+      };
       const ctx = fitContext(split, options, plugin, seed, progress);
-      const tFit = performance.now();
-      let scorer: Scorer;
-      if (options.loadDir && plugin.load) {
-        scorer = await plugin.load(ctx, config, `${options.loadDir}/${plugin.name}`);
-      } else {
-        progress.log(`${plugin.name} ${dataset.name}/${options.task} seed ${seed}: fitting`);
-        scorer = await plugin.fit(ctx, config);
-      }
-      const fitSeconds = (performance.now() - tFit) / 1000;
-      if (options.saveDir && scorer.save) await scorer.save(`${options.saveDir}/${plugin.name}`);
-      for (const { key, id } of keys) {
-        const tEval = performance.now();
-        const evaluation = await evaluate(scorer, split, options.task, {
-          stage: key.stage,
-          mask,
-          progress,
-          maxUsers: options.evalUsers,
-        });
-        const evalSeconds = (performance.now() - tEval) / 1000;
-        const perUser = options.resultsPath
-          ? await writePerUser(options.resultsPath, id, evaluation.userRows, evaluation.perUser)
-          : null;
-        const record: ResultRecord = {
-          schema: "elmbench-result/1",
-          id,
-          ...key,
-          ...joinVariants(options.variant, variantOf(plugin, config, options.preset).variant),
-          preset: options.preset ?? null,
-          data_spec: options.dataSpec ?? dataset.source,
-          config,
-          split_hash: split.hash,
-          test_negatives: split.testNegativeSource,
-          n_users: evaluation.userRows.length,
-          metrics: roundMetrics(evaluation.means),
-          per_user: perUser,
-          timings_s: {
-            split: round3(splitSeconds),
-            fit: round3(fitSeconds),
-            evaluate: round3(evalSeconds),
-          },
-          info: { ...(scorer.info ?? {}) },
-          versions: vers,
-          machine: { ...mach, device: ctx.device, threads: ctx.threads },
-          finished_at: new Date().toISOString(),
-        };
-        if (options.resultsPath) await appendResult(options.resultsPath, record);
-        out.push(record);
+      try {
+        const tFit = performance.now();
+        let scorer: Scorer;
+        let phase: FailurePhase = "fit";
+        try {
+          if (options.loadDir && plugin.load) {
+            phase = "load";
+            scorer = await plugin.load(ctx, config, `${options.loadDir}/${plugin.name}`);
+          } else {
+            progress.log(`${plugin.name} ${dataset.name}/${options.task} seed ${seed}: fitting`);
+            scorer = await plugin.fit(ctx, config);
+          }
+          phase = "save";
+          if (options.saveDir && scorer.save) {
+            await scorer.save(`${options.saveDir}/${plugin.name}`);
+          }
+        } catch (e) {
+          await fail(e, phase, keys);
+          continue;
+        }
+        const fitSeconds = (performance.now() - tFit) / 1000;
+        for (const { key, id } of keys) {
+          const tEval = performance.now();
+          let evaluation: Awaited<ReturnType<typeof evaluate>>;
+          try {
+            evaluation = await evaluate(scorer, split, options.task, {
+              stage: key.stage,
+              mask,
+              progress,
+              maxUsers: options.evalUsers,
+            });
+          } catch (e) {
+            await fail(e, "score", [{ key, id }]);
+            continue;
+          }
+          const evalSeconds = (performance.now() - tEval) / 1000;
+          const perUser = options.resultsPath
+            ? await writePerUser(options.resultsPath, id, evaluation.userRows, evaluation.perUser)
+            : null;
+          const record: ResultRecord = {
+            schema: "elmbench-result/1",
+            id,
+            ...key,
+            ...labels,
+            ...(dataset.rawHash ? { data_raw_hash: dataset.rawHash } : {}),
+            split_hash: split.hash,
+            test_negatives: split.testNegativeSource,
+            n_users: evaluation.userRows.length,
+            metrics: roundMetrics(evaluation.means),
+            per_user: perUser,
+            timings_s: {
+              split: round3(splitSeconds),
+              fit: round3(fitSeconds),
+              evaluate: round3(evalSeconds),
+            },
+            info: { ...(scorer.info ?? {}) },
+            versions: vers,
+            machine: { ...mach, device: ctx.device, threads: ctx.threads },
+            finished_at: new Date().toISOString(),
+          };
+          if (options.resultsPath) await appendResult(options.resultsPath, record);
+          out.push(record);
+        }
+      } finally {
+        // A finished cell's sessions would otherwise stay, with their memory, for the whole run.
+        await releaseSessions();
       }
     }
   }
-  return out;
+  return { records: out, failed, cells: seeds.length * options.plugins.length * stages.length };
 }
 
 /**

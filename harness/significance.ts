@@ -6,7 +6,7 @@
  * @module
  */
 import { readPerUser, type ResultRecord } from "./results.ts";
-import { rowLabel, type TableModel } from "./report_model.ts";
+import type { TableModel } from "./report_model.ts";
 import { pairedTTest } from "./stats.ts";
 
 /** A record and the results file it came from (per-user files sit beside it). */
@@ -67,7 +67,7 @@ export async function addSignificance(
     const other = imp.over[j];
     const pick = (label: string) =>
       latestPerSeed(
-        test.filter((s) => rowLabel(s.record) === label && s.record.dataset === dataset),
+        test.filter((s) => model.labelOf(s.record) === label && s.record.dataset === dataset),
       );
     const a = other === null ? null : await perUserMean(pick(imp.ours), metric);
     const b = other === null ? null : await perUserMean(pick(other), metric);

@@ -9,6 +9,7 @@
 import { basename, join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import type { PublishedRow } from "./report_model.ts";
+import type { KeysByPlugin } from "./row_labels.ts";
 import type { SourcedRecord } from "./significance.ts";
 import { SCRIPTS, STYLESHEET, writeAssets } from "./site_assets.ts";
 import { learningCurves } from "./site_curves.ts";
@@ -34,6 +35,10 @@ export interface SiteOptions {
   readonly publishedNote?: string;
   readonly ours?: string;
   readonly datasets?: readonly string[];
+  /** Plugin order of the table rows. */
+  readonly order?: readonly string[];
+  /** Key declarations, so that records under a key's old name label as newer ones. */
+  readonly plugins?: KeysByPlugin;
   /** Figures to show: PNG, SVG or JPEG files (copied) and `.vl.json` specs (drawn). */
   readonly figures?: readonly string[];
   /** @default "elmbench report" */

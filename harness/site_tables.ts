@@ -6,13 +6,8 @@
  *
  * @module
  */
-import {
-  buildTable,
-  type Layout,
-  type PublishedRow,
-  rowLabel,
-  type TableModel,
-} from "./report_model.ts";
+import { buildTable, type Layout, type PublishedRow, type TableModel } from "./report_model.ts";
+import type { KeysByPlugin } from "./row_labels.ts";
 import { label, percent, value } from "./report_render.ts";
 import { addSignificance, type SourcedRecord } from "./significance.ts";
 import { escapeHtml } from "./site_html.ts";
@@ -34,6 +29,8 @@ export interface SiteTableOptions {
   readonly published?: readonly PublishedRow[];
   readonly ours?: string;
   readonly datasets?: readonly string[];
+  readonly order?: readonly string[];
+  readonly plugins?: KeysByPlugin;
 }
 
 /**
@@ -68,7 +65,7 @@ export function cellSources(
   sources.forEach((s, i) => {
     const r = s.record;
     if (r.task !== model.task || r.stage !== "test") return;
-    latest.set(`${rowLabel(r)}\0${r.dataset}\0${r.seed}`, i);
+    latest.set(`${model.labelOf(r)}\0${r.dataset}\0${r.seed}`, i);
   });
   const out: Record<string, CellSource> = {};
   model.rows.forEach((row, i) => {
@@ -162,7 +159,7 @@ export function tableHtml(model: TableModel): string {
     }</tr></tfoot>`
     : "";
   const notes = [...model.notes];
-  if (imp?.p) {
+  if (imp?.p?.some((p) => p !== null)) {
     notes.push(
       "† the difference from the best other row is significant (paired t-test over users, p < 0.05).",
     );

@@ -42,7 +42,7 @@ function mdCells(line: string): string[] {
 
 Deno.test("siteTable() shows the text `table` prints in every cell, marks and all", async () => {
   const all = await sources("results/tiny_synthetic.jsonl", "tests/fixtures/report/leaks.jsonl");
-  const table = (await siteTable(all, "table2", { published: PUBLISHED }))!;
+  const table = (await siteTable(all, "table2", { published: PUBLISHED, ours: "elmrec" }))!;
   const md = renderTable(table.model, "md").split("\n").filter((l) => l.startsWith("| "));
   const rows = [...table.html.matchAll(/<tr data-row="\d+"[^>]*>(.*?)<\/tr>/g)].map((m) =>
     [...m[1].matchAll(/<t[hd][^>]*>(.*?)<\/t[hd]>/g)].map((c) =>

@@ -7,7 +7,7 @@
  */
 import { drawNegatives, flattenNegatives } from "./negatives.ts";
 import { createRng, row } from "../kernels/mod.ts";
-import { readSplitArrow, splitToArrow } from "./split_arrow.ts";
+import { readSplitArrow, splitToArrow, StaleSplitError } from "./split_arrow.ts";
 import type { Dataset, Ragged, Reindex, Split } from "./types.ts";
 
 /** Negatives per user in the 100-candidate protocol. */
@@ -95,7 +95,9 @@ export interface LoadSplitOptions extends SplitOptions {
  * Returns the split of `dataset` for `seed`, reading it from the Arrow cache
  * when present and writing it there (atomically) when not. The split's hash
  * is the sha256 of the Arrow bytes, so a result's `split_hash` pins exactly
- * what it was scored against.
+ * what it was scored against; the bytes hold the data's content hash and the
+ * split's parameters but not the dataset's name, so the same data in two
+ * folders gives one `split_hash`.
  */
 export async function loadSplit(dataset: Dataset, options: LoadSplitOptions = {}): Promise<Split> {
   const seed = options.seed ?? 0;
@@ -108,7 +110,8 @@ export async function loadSplit(dataset: Dataset, options: LoadSplitOptions = {}
       const bytes = await Deno.readFile(path);
       return await readSplitArrow(bytes, dataset, path);
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      // An older format is rebuilt below and overwritten, so its hash follows the current rule.
+      if (!(e instanceof Deno.errors.NotFound) && !(e instanceof StaleSplitError)) throw e;
     }
   }
   const raw = buildSplitRaw(dataset, options);

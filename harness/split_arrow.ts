@@ -22,7 +22,16 @@ import {
 import { sha256Hex } from "./dataset_hash.ts";
 import type { Dataset, Reindex, Split } from "./types.ts";
 
-const FORMAT = "elmbench-split/1";
+/**
+ * Version 2 dropped the dataset's name from the metadata (version 1 had it,
+ * so its bytes, and `split_hash`, depended on the folder's name).
+ */
+const FORMAT = "elmbench-split/2";
+
+/** A cached split written by an earlier version of this format: rebuild it. */
+export class StaleSplitError extends SyntaxError {
+  override name = "StaleSplitError";
+}
 
 /** Encodes a split (without its hash, which is the hash of these bytes). */
 export function splitToArrow(split: Omit<Split, "hash">): Uint8Array {
@@ -58,7 +67,7 @@ export function splitToArrow(split: Omit<Split, "hash">): Uint8Array {
   ];
   const metadata = new Map<string, string>([
     ["format", FORMAT],
-    ["dataset", split.dataset.name],
+    // The content's hash and no folder name: one split of the same data hashes alike anywhere.
     ["dataset_hash", split.dataset.hash],
     ["seed", String(split.seed)],
     ["reindex", split.reindex],
@@ -83,6 +92,9 @@ export async function readSplitArrow(
 ): Promise<Split> {
   const table = tableFromIPC(bytes);
   const meta = table.schema.metadata;
+  if (meta.get("format")?.startsWith("elmbench-split/") && meta.get("format") !== FORMAT) {
+    throw new StaleSplitError(`${path} holds format ${meta.get("format")}, not ${FORMAT}`);
+  }
   if (meta.get("format") !== FORMAT) {
     throw new SyntaxError(
       `Expected an elmbench split (format "${FORMAT}") in ${path} but found format "${

@@ -40,8 +40,18 @@ export interface Dataset {
   readonly nItems: number;
   readonly sequences: Ragged;
   readonly negatives?: Ragged;
-  /** sha256 (hex) over the dataset's files, in a fixed order. */
+  /**
+   * sha256 (hex) of the parsed content, written canonically
+   * (`datasetContentHash`): the same users, items and negatives hash alike
+   * whatever the folder is called and however the files end their lines.
+   */
   readonly hash: string;
+  /**
+   * sha256 (hex) of the files' bytes as read (`sequential.txt`, then
+   * `negative.txt`), for a dataset read from files; equal to `hash` when
+   * the files are written canonically, as the released ones are.
+   */
+  readonly rawHash?: string;
   /** Where it came from: a directory path or a generator description. */
   readonly source: string;
 }
@@ -67,7 +77,10 @@ export interface Split {
   readonly negativesPerUser: number;
   /** Where the test negatives came from. */
   readonly testNegativeSource: "negative.txt" | "seeded";
-  /** sha256 (hex) of the stored split bytes. */
+  /**
+   * sha256 (hex) of the stored split bytes, which hold the split, the data's
+   * content hash and the split's parameters, not the dataset's name.
+   */
   readonly hash: string;
 }
 
@@ -82,5 +95,8 @@ export interface DatasetStats {
   readonly meanLength: number;
   readonly maxLength: number;
   readonly hasNegatives: boolean;
+  /** The content hash (`data_hash`). */
   readonly hash: string;
+  /** The files' bytes' sha256, where it differs from `hash` (files not written canonically). */
+  readonly rawHash?: string;
 }

@@ -46,8 +46,7 @@ export function readCudaManifest(dir = ortBinaryDir()): CudaManifest | undefined
 }
 
 /** The advice every "CUDA cannot start" error ends with. */
-export const SETUP_HINT =
-  'install it with "deno task elmbench setup cuda" (README, "Running on a GPU")';
+export const SETUP_HINT = 'install it with "./elmbench setup cuda" (docs/gpu.md)';
 
 /** Per provider folder: the CUDA runtime, and the loaded libraries (kept open). */
 const loaded = new Map<

@@ -178,7 +178,12 @@ export {
 } from "./runtime.ts";
 export { type DeviceCopy, type ParamEntry, ParamStore } from "./param_store.ts";
 export { DROPOUT_SEED, dropoutMask } from "./dropout_mask.ts";
-export { boundMemory, endBoundProfiling, usesBoundIo } from "./step_runner.ts";
+export {
+  boundMemory,
+  endBoundProfiling,
+  releaseStepSessions as releaseSessions,
+  usesBoundIo,
+} from "./step_runner.ts";
 export {
   CUDA_MANIFEST,
   CUDA_PROVIDER,

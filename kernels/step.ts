@@ -265,7 +265,10 @@ export async function compileInference(
   const first = Object.values(outputs)[0];
   if (!first) throw new TypeError("Expected at least one output but found none");
   const model = exportOnnx({ ...outputs });
-  const session = await openStepRunner(model, store, options);
+  const session = await openStepRunner(model, store, {
+    ...options,
+    memoryPattern: options.memoryPattern ?? false,
+  });
   return {
     model,
     run: (feeds) =>

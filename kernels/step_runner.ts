@@ -17,7 +17,7 @@ import type { OnnxModel } from "./onnx_export.ts";
 import { openOrtCApi } from "./ort_capi.ts";
 import type { ParamStore } from "./param_store.ts";
 import { residentValues } from "./resident.ts";
-import { type HostTensor, loadSession, type RuntimeOptions } from "./runtime.ts";
+import { type HostTensor, loadSession, releaseSessions, type RuntimeOptions } from "./runtime.ts";
 
 /** A session as a step sees it. */
 export interface StepRunner {
@@ -87,6 +87,27 @@ export function endBoundProfiling(): string[] {
   return files;
 }
 
+/**
+ * Releases every session that steps opened, host and bound (a bound session
+ * being profiled stays until {@linkcode endBoundProfiling} ends it), so the
+ * work that used them gives their memory back. Steps compiled before this
+ * call must not run again; compile them anew.
+ *
+ * @example
+ * ```ts
+ * import { releaseStepSessions } from "./step_runner.ts";
+ * await releaseStepSessions();
+ * ```
+ */
+export async function releaseStepSessions(): Promise<void> {
+  for (const [key, session] of boundCache) {
+    if (!key.endsWith(":")) continue;
+    session.release();
+    boundCache.delete(key);
+  }
+  await releaseSessions();
+}
+
 /** Opens the session of `model` over `store` the way `options` ask. */
 export async function openStepRunner(
   model: OnnxModel,
@@ -101,6 +122,7 @@ export async function openStepRunner(
   const api = openOrtCApi();
   const threads = options.intraOpThreads ?? 2;
   const profile = options.profile ?? Deno.env.get("ELMBENCH_ORT_PROFILE");
+  // Ends with ":" exactly when the session is not profiled (see releaseStepSessions).
   const key = `${model.hash}:${memory.kind}:${threads}:${options.tf32 ?? false}:${profile ?? ""}`;
   let session = boundCache.get(key);
   if (!session) {

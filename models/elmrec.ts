@@ -101,11 +101,13 @@ export const ELMREC_KEYS = {
     default: "graph",
     doc: "graph (ELMRec), incremental (POD's scheme) or none, for direct prompts",
     variant: 6,
+    values: ["graph", "incremental", "none"],
   },
   seqWholeWord: {
     default: "incremental",
     doc: "incremental (ELMRec), graph or none, for sequential prompts",
     variant: 7,
+    values: ["incremental", "graph", "none"],
   },
   rerank: {
     default: true,
@@ -117,6 +119,7 @@ export const ELMREC_KEYS = {
     default: "train",
     doc: "train (training split) or leaky (seeded leakyFraction of ALL interactions, as released)",
     variant: 5,
+    values: ["train", "leaky"],
   },
   leakyFraction: {
     default: 0.8,

@@ -51,6 +51,7 @@ export const SEQ2SEQ_KEYS = {
       "best (early stopping, the lowest validation loss's epoch) or last (every epoch, the last one's params)",
     addedAt: "best" as const,
     variant: 3,
+    values: ["best", "last"] as ("best" | "last")[],
   },
   validUsers: {
     default: 1000,
@@ -70,6 +71,7 @@ export const SEQ2SEQ_KEYS = {
     doc: "free (beam search over all tokens) or constrained (prefix trie of valid ids)",
     untrained: true,
     variant: 1,
+    values: ["free", "constrained"],
   },
   directPrompt: {
     default: "candidates" as "candidates" | "user",
@@ -77,10 +79,12 @@ export const SEQ2SEQ_KEYS = {
       "candidates (direct prompts list the 100 candidates, as the papers) or user (they name the user only)",
     addedAt: "candidates" as const,
     variant: 2,
+    values: ["candidates", "user"] as ("candidates" | "user")[],
   },
   trainTasks: {
     default: "both",
     doc: "both (direct and sequential prompts, as the papers) or task (the cell's task only)",
+    values: ["both", "task"],
   },
   ignorePad: {
     default: true,

@@ -9,7 +9,7 @@ probability and prints HR@10 and NDCG@10 beside `pop` on the same candidates.
 
 It answers one question: does a T5 trained from scratch on this task leave
 the popularity plateau, and after how many steps? The same question asked
-of elmbench's engine is in the README ("Is the plateau the engine's or the
+of elmbench's engine is in docs/llm-models.md ("Is the plateau the engine's or the
 task's?").
 
 Data: a P5-layout sequential.txt, e.g. elmbench's embedded synthetic data:
