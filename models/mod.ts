@@ -47,7 +47,15 @@ export {
 } from "./tokenizer.ts";
 export { parseHfTokenizer, readHfTokenizer } from "./hf_tokenizer.ts";
 export { bucketMatrix, type BucketOptions, relativePositionBucket } from "./relative_position.ts";
-export { parseHfConfig, T5_SIZES, type T5Config, t5Config, type T5Size } from "./t5_config.ts";
+export {
+  FEED_FORWARDS,
+  type FeedForward,
+  parseHfConfig,
+  T5_SIZES,
+  type T5Config,
+  t5Config,
+  type T5Size,
+} from "./t5_config.ts";
 export {
   type BuildOptions,
   crossKV,
@@ -107,8 +115,11 @@ export {
 } from "./train.ts";
 export {
   type HfCheckpoint,
+  type HfCoverage,
+  hfCoverage,
   loadHfParams,
   readHfCheckpoint,
+  type ReadHfOptions,
   readStore,
   writeStore,
   type WriteStoreOptions,

@@ -4,8 +4,9 @@
  * blocks with RMS norm (no bias, eps 1e-6), attention without 1/sqrt(d)
  * scaling, bucketed relative position bias computed in the first block of
  * each stack and shared by the others (bidirectional in the encoder, causal
- * in the decoder), ReLU feed-forward, dropout, decoder start = pad, and a
- * tied LM head with d_model^-0.5 scaling. Params carry the HF names
+ * in the decoder), ReLU feed-forward (or T5 v1.1's gated GELU), dropout,
+ * decoder start = pad, and a tied LM head with d_model^-0.5 scaling (or an
+ * untied one without it). Params carry the HF names
  * (`encoder.block.0.layer.0.SelfAttention.q.weight`), so an HF checkpoint
  * loads by name.
  *
@@ -158,9 +159,27 @@ export function crossAttention(
   return proj(g.reshape(ctx, [n, t, inner]), `${name}.o`, d, inner ** -0.5);
 }
 
+/**
+ * Hugging Face's `gelu_new` (its `NewGELUActivation`, the tanh approximation
+ * that T5 v1.1 and flan-t5 use): `0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))`.
+ */
+export function geluNew(x: Tensor): Tensor {
+  const g = x.graph;
+  const inner = g.mul(g.add(x, g.mul(g.mul(g.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+  return g.mul(g.mul(x, 0.5), g.add(g.tanh(inner), 1));
+}
+
+/**
+ * The feed-forward sublayer, `DenseReluDense` in both of HF's forms: ReLU
+ * (`wi`) or, with `feedForward: "gated-gelu"`, `gelu_new(wi_0 x) * wi_1 x`;
+ * dropout on the hidden layer, then `wo`.
+ */
 export function feedForward(x: Tensor, name: string, cfg: T5Config, training: boolean): Tensor {
   const g = x.graph;
-  const h = g.relu(proj(x, `${name}.wi`, cfg.dFf, cfg.dModel ** -0.5));
+  const std = cfg.dModel ** -0.5;
+  const h = cfg.feedForward === "gated-gelu"
+    ? g.mul(geluNew(proj(x, `${name}.wi_0`, cfg.dFf, std)), proj(x, `${name}.wi_1`, cfg.dFf, std))
+    : g.relu(proj(x, `${name}.wi`, cfg.dFf, std));
   return proj(
     dropout(h, `${name}.inner`, cfg.dropout, training),
     `${name}.wo`,

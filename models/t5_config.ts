@@ -30,7 +30,17 @@ export interface T5Config {
   readonly eps: number;
   /** `tie_word_embeddings`: LM head = shared embedding, inputs scaled by d_model^-0.5. */
   readonly tieEmbeddings: boolean;
+  /**
+   * `feed_forward_proj`: `relu` (t5-small: `wi`, ReLU, `wo`) or `gated-gelu`
+   * (T5 v1.1, flan-t5: `wo(gelu_new(wi_0 x) * wi_1 x)`). @default "relu"
+   */
+  readonly feedForward: FeedForward;
 }
+
+/** The feed-forward blocks elmbench's T5 has (Hugging Face's `feed_forward_proj` values). */
+export type FeedForward = "relu" | "gated-gelu";
+/** Every {@linkcode FeedForward}, for config checks. */
+export const FEED_FORWARDS: readonly FeedForward[] = ["relu", "gated-gelu"];
 
 /** The sizes a preset fixes. */
 export type T5Size = Pick<
@@ -72,6 +82,7 @@ export function t5Config(size: T5Size, vocabSize: number, extra: Partial<T5Confi
     dropout: 0.1,
     eps: 1e-6,
     tieEmbeddings: true,
+    feedForward: "relu",
     ...size,
     ...extra,
   };
@@ -88,11 +99,11 @@ export function parseHfConfig(text: string, source = "config.json"): T5Config {
     return v;
   };
   const ff = j.feed_forward_proj ?? "relu";
-  if (ff !== "relu") {
+  if (!FEED_FORWARDS.includes(ff as FeedForward)) {
     throw new TypeError(
-      `Expected feed_forward_proj "relu" in ${source} (elmbench's T5 has ReLU feed-forward only) but found ${
-        JSON.stringify(ff)
-      }`,
+      `Expected feed_forward_proj ${
+        FEED_FORWARDS.map((f) => `"${f}"`).join(" or ")
+      } in ${source} (the feed-forward blocks elmbench's T5 has) but found ${JSON.stringify(ff)}`,
     );
   }
   return {
@@ -111,5 +122,6 @@ export function parseHfConfig(text: string, source = "config.json"): T5Config {
     // the flag's old meaning (scaled head input; t5 v1.1 says false) in
     // scale_decoder_outputs.
     tieEmbeddings: j.tie_word_embeddings !== false && j.scale_decoder_outputs !== false,
+    feedForward: ff as FeedForward,
   };
 }
