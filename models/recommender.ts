@@ -91,6 +91,7 @@ export async function fitSeq2Seq(
     dec_len: model.decLen,
     vocab: model.options.cfg.vocabSize,
     decode: config.decode,
+    direct_lists: config.directLists,
     loss_ignores_pad: config.ignorePad,
     // Read when the runner copies `info` into a record: each record keeps
     // the counts of the lists made by then.

@@ -25,7 +25,8 @@ const SIZE_NOTE = "(ignored with hfModel)";
  * epochs=4` scores an unfinished run and a later `epochs=10` goes on from
  * the same directory; `addedAt` keys came after runs and records existed;
  * `variant` keys make rows of their own (P5 and POD tag `decode`,
- * `directPrompt`, `keep`, `epochs` in that order, as their records do).
+ * `directPrompt`, `keep`, `epochs` in that order, as their records do;
+ * keys added since take numbers after ELMRec's, from 9).
  */
 export const SEQ2SEQ_KEYS = {
   dModel: { default: SIZE.dModel, doc: `T5 d_model, the hidden width ${SIZE_NOTE}` },
@@ -88,8 +89,18 @@ export const SEQ2SEQ_KEYS = {
   },
   padLists: {
     default: true,
-    doc: "fill short lists with seeded random ids (POD)",
+    doc:
+      "fill short lists with seeded random unlisted ids (sequential lists, directLists=candidates)",
     untrained: true,
+  },
+  directLists: {
+    default: "released" as "released" | "candidates",
+    doc:
+      "released (outputs naming no candidate stay as misses, unparsable ones become random catalogue ids, as the released scorer) or candidates (both dropped, the list padded with candidates)",
+    // Every record made before this key ran at "candidates" and keeps its id.
+    addedAt: "candidates" as const,
+    untrained: true,
+    variant: 9,
   },
   hfModel: {
     default: "",
@@ -178,6 +189,11 @@ export function checkSeq2SeqConfig(config: Seq2SeqConfig): void {
   }
   if (config.keep !== "best" && config.keep !== "last") {
     throw new RangeError(`Expected keep to be "best" or "last" but found "${config.keep}"`);
+  }
+  if (config.directLists !== "released" && config.directLists !== "candidates") {
+    throw new RangeError(
+      `Expected directLists to be "released" or "candidates" but found "${config.directLists}"`,
+    );
   }
   if (config.directPrompt !== "candidates" && config.directPrompt !== "user") {
     throw new RangeError(
