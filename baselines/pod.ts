@@ -16,11 +16,13 @@ import { definePlugin } from "../harness/plugin.ts";
 import { fitSeq2Seq, SEQ2SEQ_KEYS, SEQ2SEQ_PRESETS, type Seq2SeqSpec } from "../models/mod.ts";
 
 /** POD's input: the ids only, 3 prompt vectors per task, incremental whole-word indices. */
-const POD_SPEC: Seq2SeqSpec = {
+export const POD_SPEC: Seq2SeqSpec = {
   name: "pod",
   wholeWord: "incremental",
   templates: "ids",
   promptLength: 3,
+  // The release draws them uniformly in [-0.1, 0.1] (module.py, init_prompt).
+  promptInit: "uniform",
 };
 
 /** POD: continuous prompts and incremental whole-word embeddings. */

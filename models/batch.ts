@@ -98,13 +98,14 @@ export class PromptEncoder {
     for (let u = 1; u <= this.nUsers; u++) {
       user = Math.max(user, this.tokenizer.encodeWord(`user_${u}`).length);
     }
-    const sep = task === "sequential" ? this.word(",").length : 0;
+    const sep = this.word(",").length;
     let most = 0;
     for (const t of this.#options.templates[task]) {
       let n = 1;
       for (const w of t.split(" ")) {
         if (w === "{user}") n += user;
-        else if (w.startsWith("{")) n += ids * (item + sep);
+        else if (w === "{history}") n += ids * (item + sep);
+        else if (w.startsWith("{")) n += ids * item;
         else n += this.word(w).length;
       }
       most = Math.max(most, n);

@@ -253,6 +253,8 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
       wholeWord: "none",
       templates: "ids",
       promptLength: 3,
+      // ELMRec's release left POD's uniform draw commented out: torch's N(0, 1).
+      promptInit: "normal",
       external: true,
       keys: ELMREC_KEYS,
       hooks: ({ cfg, store, prompts }) => {

@@ -8,8 +8,11 @@
  * sample, a single fixed template at test time"):
  * - ids are written as words, `user_12` and `item_345`; targets are the bare
  *   item id (`345`), as in the released P5 / POD code;
- * - history items are joined with ` , ` (P5), the 100 direct candidates with
- *   single spaces (`item_` already delimits them; saves 100 tokens a prompt);
+ * - in P5's templates history items are joined with ` , ` (`{history}`),
+ *   the 100 direct candidates with single spaces (`{candidates}`: `item_`
+ *   already delimits them; saves 100 tokens a prompt); POD's and ELMRec's
+ *   templates join both with single spaces (`{items}`), as their releases
+ *   do (`' item_'.join`: `user_5 item_7 item_9`);
  * - the test template is the first training template of the task;
  * - sequential training: one sample per user and epoch with a random end
  *   position `j` in the training sequence (target `train[j]`, history the up
@@ -47,8 +50,8 @@ export const TEMPLATES: Readonly<Record<Task, readonly string[]>> = {
  * wording, so the text holds only the ids.
  */
 export const ID_TEMPLATES: Readonly<Record<Task, readonly string[]>> = {
-  sequential: ["{user} {history}"],
-  direct: ["{user} {candidates}"],
+  sequential: ["{user} {items}"],
+  direct: ["{user} {items}"],
 };
 
 /** A template set: training templates per task, the first is the test template. */
@@ -111,9 +114,11 @@ export interface Sample {
  *
  * @example
  * ```ts
- * import { fillPrompt } from "./prompts.ts";
+ * import { fillPrompt, ID_TEMPLATES } from "./prompts.ts";
  * const p = fillPrompt({ task: "sequential", user: 4, items: Int32Array.of(7, 9), target: 0, template: 0 }, 10);
  * console.log(p.words.slice(5, 10).join(" ")); // "user_5 : item_7 , item_9"
+ * const ids = fillPrompt({ task: "sequential", user: 4, items: Int32Array.of(7, 9), target: 0, template: 0 }, 10, ID_TEMPLATES);
+ * console.log(ids.words.join(" ")); // "user_5 item_7 item_9"
  * ```
  */
 export function fillPrompt(
@@ -127,7 +132,7 @@ export function fillPrompt(
     if (w === "{user}") {
       words.push(`user_${u}`);
       nodes.push(u);
-    } else if (w === "{history}" || w === "{candidates}") {
+    } else if (w === "{history}" || w === "{candidates}" || w === "{items}") {
       sample.items.forEach((item, k) => {
         if (k > 0 && w === "{history}") {
           words.push(",");

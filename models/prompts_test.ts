@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { fillPrompt, promptTemplates, type Sample, TEMPLATES, templateWords } from "./prompts.ts";
+import {
+  fillPrompt,
+  ID_TEMPLATES,
+  promptTemplates,
+  type Sample,
+  TEMPLATES,
+  templateWords,
+} from "./prompts.ts";
 
 const sample: Sample = {
   task: "direct",
@@ -32,4 +39,11 @@ Deno.test("promptTemplates('user') drops the candidate list from direct prompts 
   for (const t of p5.direct) {
     for (const w of t.split(" ")) if (!w.startsWith("{")) assert.ok(words.has(w), w);
   }
+});
+
+Deno.test("ids-only sequential prompts list the history as the releases do: user_5 item_7 item_9", () => {
+  const seq: Sample = { ...sample, task: "sequential", items: Int32Array.of(7, 9) };
+  assert.equal(fillPrompt(seq, 10, ID_TEMPLATES).words.join(" "), "user_5 item_7 item_9");
+  // P5's templates keep their commas.
+  assert.match(fillPrompt(seq, 10).words.join(" "), /user_5 : item_7 , item_9 ,/);
 });

@@ -41,6 +41,8 @@ export interface Seq2SeqSpec {
   readonly templates: "p5" | "ids";
   /** Learned prompt vectors per task (POD: 3). */
   readonly promptLength: number;
+  /** How they start (POD's release: `uniform`; ELMRec's: `normal`). @default "normal" */
+  readonly promptInit?: "normal" | "uniform";
   /** Extra encoder inputs and their feeds (ELMRec). */
   readonly external?: boolean;
   readonly hooks?: (
@@ -123,6 +125,7 @@ async function buildModel(
     wholeWordRows: spec.wholeWord === "none" ? 0 : config.wholeWordRows,
     promptLength: spec.promptLength,
     promptTasks: 2,
+    promptInit: spec.promptInit,
     external: spec.external,
   };
   return new Seq2SeqRecommender({
@@ -149,12 +152,14 @@ async function backbone(
   if (config.hfModel) {
     const hf = await readHfCheckpoint(config.hfModel);
     loadHfParams(hf.params, store);
-    return { tokenizer: hf.tokenizer, cfg: { ...hf.cfg, dropout: config.dropout } };
+    const { dropout, attentionDropout } = config;
+    return { tokenizer: hf.tokenizer, cfg: { ...hf.cfg, dropout, attentionDropout } };
   }
   const tokenizer = builtinTokenizer(templateWords());
   const { dModel, dKv, dFf, heads, encoderLayers, decoderLayers, dropout } = config;
   const size = { dModel, dKv, dFf, heads, encoderLayers, decoderLayers };
-  return { tokenizer, cfg: t5Config(size, tokenizer.vocabSize, { dropout }) };
+  const attentionDropout = config.attentionDropout;
+  return { tokenizer, cfg: t5Config(size, tokenizer.vocabSize, { dropout, attentionDropout }) };
 }
 
 /** What training reads from the split. */

@@ -26,6 +26,11 @@ export interface T5Config {
   readonly maxDistance: number;
   /** `dropout_rate`. @default 0.1 */
   readonly dropout: number;
+  /**
+   * Dropout on the attention probabilities too, as HF's T5 has it (at
+   * `dropout`). @default true
+   */
+  readonly attentionDropout: boolean;
   /** `layer_norm_epsilon`. @default 1e-6 */
   readonly eps: number;
   /** `tie_word_embeddings`: LM head = shared embedding, inputs scaled by d_model^-0.5. */
@@ -80,6 +85,7 @@ export function t5Config(size: T5Size, vocabSize: number, extra: Partial<T5Confi
     numBuckets: 32,
     maxDistance: 128,
     dropout: 0.1,
+    attentionDropout: true,
     eps: 1e-6,
     tieEmbeddings: true,
     feedForward: "relu",
@@ -117,6 +123,7 @@ export function parseHfConfig(text: string, source = "config.json"): T5Config {
     numBuckets: num("relative_attention_num_buckets", 32),
     maxDistance: num("relative_attention_max_distance", 128),
     dropout: num("dropout_rate", 0.1),
+    attentionDropout: true,
     eps: num("layer_norm_epsilon", 1e-6),
     // transformers 5 writes tie_word_embeddings: true for every T5 and keeps
     // the flag's old meaning (scaled head input; t5 v1.1 says false) in

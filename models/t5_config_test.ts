@@ -22,6 +22,7 @@ Deno.test("parseHfConfig() reads t5-small's config.json with the defaults HF has
     numBuckets: 32,
     maxDistance: 128,
     dropout: 0.1,
+    attentionDropout: true,
     eps: 1e-6,
     tieEmbeddings: true,
     feedForward: "relu",

@@ -126,10 +126,12 @@ Deno.test("variant roles label the T5 rows as their committed records are labell
 });
 
 Deno.test("T5 checkpoint keys are the ones of runs made before the per-key roles", () => {
-  // Computed with the code of db2ee83 (UNTRAINED_KEYS, untrainedKeys, SEQ2SEQ_ADDED_KEYS).
+  // Computed with the code of db2ee83 (UNTRAINED_KEYS, untrainedKeys, SEQ2SEQ_ADDED_KEYS), at
+  // the settings of the keys added by issue 25 that those runs trained under.
+  const before25 = ["attentionDropout=false"];
   const key = (name: string, preset: Preset, sets: string[], tasks = ["direct", "sequential"]) => {
     const plugin = BUILTIN_PLUGINS[name];
-    const config = resolveConfig(plugin, preset, parseOverrides(sets));
+    const config = resolveConfig(plugin, preset, parseOverrides([...before25, ...sets]));
     // deno-lint-ignore no-explicit-any
     return trainingKey(name, "splithash", 0, config as any, tasks as any, plugin.keys);
   };
@@ -148,6 +150,15 @@ Deno.test("T5 checkpoint keys are the ones of runs made before the per-key roles
   assert.equal(key("elmrec", "cpu", ["keep=last", "directPrompt=user"]), "eb019751ef14b065");
   assert.equal(key("elmrec", "cpu", ["sigma=6", "layers=2"]), "fcfe14b139cff27b");
   assert.equal(key("elmrec", "cpu", [], ["direct"]), "558cf539193f3f19");
+  // directLists is untrained: scoring by either rule resumes the same run.
+  assert.equal(key("pod", "cpu", ["directLists=candidates"]), "4c5bf0b247c5f1b6");
+  // The defaults since issue 25 train another model, under another key.
+  const plugin = BUILTIN_PLUGINS.pod;
+  const now = trainingKey("pod", "splithash", 0, resolveConfig(plugin, "cpu", []) as never, [
+    "direct",
+    "sequential",
+  ], plugin.keys);
+  assert.notEqual(now, "4c5bf0b247c5f1b6");
 });
 
 Deno.test("every key of every built-in plugin is camelCase and documented", () => {
@@ -158,7 +169,7 @@ Deno.test("every key of every built-in plugin is camelCase and documented", () =
       assert.equal(plugin.defaults[key], spec.default);
     }
   }
-  assert.equal(Object.keys(BUILTIN_PLUGINS.elmrec.keys).length, 38);
+  assert.equal(Object.keys(BUILTIN_PLUGINS.elmrec.keys).length, 39);
 });
 
 Deno.test("ELMRec's -1 keys resolve per dataset to the values they had", () => {
