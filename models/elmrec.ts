@@ -18,6 +18,12 @@
  * in {@linkcode ELMREC_KEYS} (`elmbench plugins` lists them). A key set to
  * a value other than -1 overrides them.
  *
+ * Alpha, as released, is one per run (`alphaPer: "run"`): the direct cell's
+ * model trains both tasks at alpha direct and the sequential cell's at alpha
+ * sequential, so the two cells train a model each when the alphas differ
+ * (Beauty: 9 and 6) and share one when they agree. `alphaPer: "batch"`
+ * trains one model whose batches take their own task's alpha.
+ *
  * Ablation switches (each a variant key, so a changed value is its own row):
  * `directWholeWord` (`graph`; `incremental` = POD's scheme, `none`),
  * `seqWholeWord` (`incremental`; `graph`, `none`), `rerank`, and
@@ -126,6 +132,14 @@ export const ELMREC_KEYS = {
     default: 30,
     doc: "beam width of sequential generation (ELMRec: 30)",
     untrained: true,
+  },
+  alphaPer: {
+    default: "run" as "run" | "batch",
+    doc:
+      "run (as released: a run trains both tasks with its cell's alpha, so the tasks get a model each when their alphas differ) or batch (one model, each batch with its task's alpha)",
+    // Every record made before this key trained one model per batch's alpha.
+    addedAt: "batch" as const,
+    variant: 10,
   },
 };
 
@@ -238,6 +252,10 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
     createRng(ctx.seed).fork("elmrec:leaky-edges"),
     config.leakyFraction,
   );
+  if (config.alphaPer !== "run" && config.alphaPer !== "batch") {
+    throw new RangeError(`Expected alphaPer to be "run" or "batch" but found "${config.alphaPer}"`);
+  }
+  const alpha = alphaInTraining(config.alphaPer, ctx.task, hyper);
   const beams = ctx.task === "sequential" ? config.seqBeams : config.beams;
   let tables: ElmrecTables | undefined;
   let engine: SparseEngine | undefined;
@@ -257,6 +275,8 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
       promptInit: "normal",
       external: true,
       keys: ELMREC_KEYS,
+      // A run's alpha names its checkpoint: equal alphas share one model.
+      run: config.alphaPer === "run" ? { alpha: alpha.direct } : undefined,
       hooks: ({ cfg, store, prompts }) => {
         const t = tables = new ElmrecTables(store, {
           graph,
@@ -264,7 +284,7 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
           dModel: cfg.dModel,
           wholeWordRows: config.wholeWordRows,
           scheme: schemes,
-          alpha: { direct: hyper.alphaDirect, sequential: hyper.alphaSeq },
+          alpha,
           startTokens: new Set([prompts.word("user_1")[0], prompts.word("item_1")[0]]),
           lr: config.lr,
           weightDecay: config.weightDecay,
@@ -300,6 +320,7 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
     // Added to the backbone's own info object, which keeps counting list slots as lists are made.
     const info = Object.assign(inner.info!, {
       ...hyper,
+      alpha_in_training: alpha,
       graph_edges: config.graphEdges,
       graph_nnz: graph.offsets[graph.nRows],
       rerank: ctx.task === "sequential" && config.rerank,
@@ -310,6 +331,31 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
   } finally {
     engine?.close();
   }
+}
+
+/**
+ * The alpha each task's batches get while training. `run`, as released: one
+ * alpha per run, the cell's task's, on the batches of both tasks (the
+ * release's direct numbers come from a run at alpha direct, its sequential
+ * numbers from another at alpha sequential). `batch`: each batch its own
+ * task's alpha, one model for both.
+ *
+ * @example
+ * ```ts
+ * import { alphaInTraining } from "./elmrec.ts";
+ * const beauty = { alphaDirect: 9, alphaSeq: 6 };
+ * console.log(alphaInTraining("run", "sequential", beauty)); // { direct: 6, sequential: 6 }
+ * console.log(alphaInTraining("batch", "sequential", beauty)); // { direct: 9, sequential: 6 }
+ * ```
+ */
+export function alphaInTraining(
+  per: "run" | "batch",
+  task: Task,
+  hyper: Pick<DatasetDefaults, "alphaDirect" | "alphaSeq">,
+): Record<Task, number> {
+  if (per === "batch") return { direct: hyper.alphaDirect, sequential: hyper.alphaSeq };
+  const a = task === "direct" ? hyper.alphaDirect : hyper.alphaSeq;
+  return { direct: a, sequential: a };
 }
 
 function reranked(ctx: FitContext, inner: Scorer, n: number): Scorer["recommend"] {

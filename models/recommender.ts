@@ -49,6 +49,11 @@ export interface Seq2SeqSpec {
     model: { cfg: T5Config; store: ParamStore; prompts: PromptEncoder },
   ) => FeedHooks;
   /**
+   * Settings the plugin resolved for this training run beyond its config
+   * (ELMRec: the alpha of a run); they name the checkpoint with the config.
+   */
+  readonly run?: Readonly<PluginConfig>;
+  /**
    * The plugin's key declarations, when it has keys beyond the shared ones:
    * their `untrained` role keeps a key out of the checkpoint key.
    * @default SEQ2SEQ_KEYS
@@ -254,6 +259,6 @@ function checkpointDir(
   tasks: readonly Task[],
 ): string {
   if (!config.checkpointDir) return "";
-  const key = trainingKey(spec.name, ctx.split.hash, ctx.seed, config, tasks, spec.keys);
+  const key = trainingKey(spec.name, ctx.split.hash, ctx.seed, config, tasks, spec.keys, spec.run);
   return `${config.checkpointDir}/${spec.name}-${ctx.split.dataset.name}-${key}`;
 }

@@ -154,7 +154,8 @@ export const SEQ2SEQ_PRESETS: Partial<Record<Preset, Partial<Seq2SeqConfig>>> = 
 /**
  * Names the training run of a config: its checkpoint directory's key. The
  * config as hashed for cells (`hashedConfig`), less the `untrained` keys
- * of `keys` (the plugin's declarations).
+ * of `keys` (the plugin's declarations), and `run`, the settings the plugin
+ * resolved for this run beyond its config.
  */
 export function trainingKey(
   name: string,
@@ -163,12 +164,21 @@ export function trainingKey(
   config: Seq2SeqConfig,
   tasks: readonly Task[],
   keys: KeySpecs<PluginConfig> = SEQ2SEQ_KEYS,
+  run?: Readonly<PluginConfig>,
 ): string {
   const trained = Object.fromEntries(
     Object.entries(hashedConfig(config, keys)).filter(([k]) => !keys[k]?.untrained),
   );
-  // With trainTasks "task" the cell's task is part of what was trained.
-  const what = [name, splitHash, seed, trained, ...(tasks.length === 1 ? tasks : [])];
+  // With trainTasks "task" the cell's task is part of what was trained, and
+  // so are the settings a plugin resolves per run (ELMRec's alpha of a run).
+  const what = [
+    name,
+    splitHash,
+    seed,
+    trained,
+    ...(tasks.length === 1 ? tasks : []),
+    ...(run ? [run] : []),
+  ];
   return sha256TextSync(JSON.stringify(what)).slice(0, 16);
 }
 
@@ -176,7 +186,9 @@ export function trainingKey(
  * The generator a T5 fit draws from (initialisation, dropout, samples,
  * validation users): the cell's when it trains on its own task only, the
  * shared one when it trains on both tasks, as its checkpoint then serves
- * both cells.
+ * both cells (and where ELMRec's two cells train a model each at their own
+ * alpha, the two start alike and see the same samples, as two runs of the
+ * release with one seed would).
  */
 export function fitRngOf(ctx: FitContext, config: Seq2SeqConfig): Rng {
   return config.trainTasks === "task" ? ctx.rng : ctx.sharedRng;

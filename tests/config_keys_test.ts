@@ -128,7 +128,7 @@ Deno.test("variant roles label the T5 rows as their committed records are labell
 Deno.test("T5 checkpoint keys are the ones of runs made before the per-key roles", () => {
   // Computed with the code of db2ee83 (UNTRAINED_KEYS, untrainedKeys, SEQ2SEQ_ADDED_KEYS), at
   // the settings of the keys added by issue 25 that those runs trained under.
-  const before25 = ["attentionDropout=false"];
+  const before25 = ["attentionDropout=false", "elmrec.alphaPer=batch"];
   const key = (name: string, preset: Preset, sets: string[], tasks = ["direct", "sequential"]) => {
     const plugin = BUILTIN_PLUGINS[name];
     const config = resolveConfig(plugin, preset, parseOverrides([...before25, ...sets]));
@@ -152,6 +152,24 @@ Deno.test("T5 checkpoint keys are the ones of runs made before the per-key roles
   assert.equal(key("elmrec", "cpu", [], ["direct"]), "558cf539193f3f19");
   // directLists is untrained: scoring by either rule resumes the same run.
   assert.equal(key("pod", "cpu", ["directLists=candidates"]), "4c5bf0b247c5f1b6");
+  // ELMRec's run at one alpha is named by it; the direct and the sequential
+  // run of Beauty (9 and 6) are two, of equal alphas one.
+  const elmrec = BUILTIN_PLUGINS.elmrec;
+  const run = (alpha: number) =>
+    trainingKey(
+      "elmrec",
+      "h",
+      0,
+      resolveConfig(elmrec, "cpu", []) as never,
+      [
+        "direct",
+        "sequential",
+      ],
+      elmrec.keys,
+      { alpha },
+    );
+  assert.notEqual(run(9), run(6));
+  assert.equal(run(6), run(6));
   // The defaults since issue 25 train another model, under another key.
   const plugin = BUILTIN_PLUGINS.pod;
   const now = trainingKey("pod", "splithash", 0, resolveConfig(plugin, "cpu", []) as never, [
@@ -169,7 +187,7 @@ Deno.test("every key of every built-in plugin is camelCase and documented", () =
       assert.equal(plugin.defaults[key], spec.default);
     }
   }
-  assert.equal(Object.keys(BUILTIN_PLUGINS.elmrec.keys).length, 39);
+  assert.equal(Object.keys(BUILTIN_PLUGINS.elmrec.keys).length, 40);
 });
 
 Deno.test("ELMRec's -1 keys resolve per dataset to the values they had", () => {
