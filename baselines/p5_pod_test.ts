@@ -97,3 +97,19 @@ Deno.test("an epoch draws one sample per training interaction (samplesPerUser 0,
     assert.equal(slots.generated + slots.padded, 4 * 10);
   }
 });
+
+Deno.test("pod trains on the release's templates (trainPrompts=released) or on the ids-only prompt", async () => {
+  const small = await generateSynthetic({ users: 30, items: 150 });
+  const fit = (trainPrompts: string) =>
+    tinyCell(small, "sequential", pod, { epochs: "1", trainPrompts }, 4);
+  const [released, ids] = [await fit("released"), await fit("ids")];
+  assert.deepEqual(released.info.train_templates, { direct: 5, sequential: 8 });
+  assert.deepEqual(ids.info.train_templates, { direct: 1, sequential: 1 });
+  assert.equal(released.variant, "epochs=1");
+  assert.equal(ids.variant, "epochs=1, trainPrompts=ids");
+  // The worded templates' seven words that P5's lack, and their longer prompts.
+  assert.equal((released.info.vocab as number) - (ids.info.vocab as number), 7);
+  const enc = (r: typeof ids) => (r.info.enc_len as Record<string, number>).sequential;
+  assert.ok(enc(released) > enc(ids) + 20, `${enc(released)} vs ${enc(ids)}`);
+  assert.notEqual(released.info.best_valid_loss, ids.info.best_valid_loss);
+});

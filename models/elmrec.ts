@@ -1,8 +1,9 @@
 /**
  * `elmrec` (Wang et al., EMNLP 2024), as methods.md section 4 describes it:
- * POD's backbone (T5, 3 learned prompt vectors per task, prompts holding
- * only the ids) whose encoder input gets, per token, alpha times a
- * whole-word vector:
+ * POD's backbone (T5, 3 learned prompt vectors per task, trained on POD's
+ * templates drawn per sample and tested on the ids-only prompt, as
+ * released; `trainPrompts`) whose encoder input gets, per token, alpha
+ * times a whole-word vector:
  *
  * - direct prompts: graph-aware vectors, `mean(E0, Â E0, ..., Â^L E0)` of
  *   a trainable table drawn from N(0, sigma^2), recomputed at every train
@@ -49,7 +50,7 @@ import {
   type WholeWordScheme,
 } from "./elmrec_embeddings.ts";
 import { fitSeq2Seq } from "./recommender.ts";
-import { fitRngOf, SEQ2SEQ_KEYS, SEQ2SEQ_PRESETS } from "./seq2seq_config.ts";
+import { fitRngOf, SEQ2SEQ_KEYS, SEQ2SEQ_PRESETS, TRAIN_PROMPTS_KEYS } from "./seq2seq_config.ts";
 
 /** Hyper-parameters that depend on the dataset. */
 export interface DatasetDefaults {
@@ -74,6 +75,7 @@ export const RERANK_K = 10;
  */
 export const ELMREC_KEYS = {
   ...SEQ2SEQ_KEYS,
+  ...TRAIN_PROMPTS_KEYS,
   // ELMRec's records were labelled with `epochs` first, P5's and POD's last.
   epochs: { ...SEQ2SEQ_KEYS.epochs, variant: 0 },
   beams: { ...SEQ2SEQ_KEYS.beams, doc: "beam width of direct generation (sequential: seqBeams)" },

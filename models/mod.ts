@@ -127,9 +127,11 @@ export {
 export { fitSeq2Seq, type Seq2SeqSpec } from "./recommender.ts";
 export {
   checkSeq2SeqConfig,
+  type PromptVectorConfig,
   SEQ2SEQ_DEFAULTS,
   SEQ2SEQ_KEYS,
   SEQ2SEQ_PRESETS,
   type Seq2SeqConfig,
+  TRAIN_PROMPTS_KEYS,
 } from "./seq2seq_config.ts";
 export { COMMANDS } from "./commands.ts";

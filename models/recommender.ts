@@ -31,7 +31,13 @@ import type { EncoderExtras } from "./t5.ts";
 import { type T5Config, t5Config } from "./t5_config.ts";
 import { builtinTokenizer, type Tokenizer } from "./tokenizer.ts";
 import { trainLoop } from "./train.ts";
-import { checkSeq2SeqConfig, fitRngOf, type Seq2SeqConfig, trainingKey } from "./seq2seq_config.ts";
+import {
+  checkSeq2SeqConfig,
+  fitRngOf,
+  type PromptVectorConfig,
+  type Seq2SeqConfig,
+  trainingKey,
+} from "./seq2seq_config.ts";
 
 /** What a plugin adds to the shared body. */
 export interface Seq2SeqSpec {
@@ -69,7 +75,8 @@ export async function fitSeq2Seq(
 ): Promise<Scorer> {
   checkSeq2SeqConfig(config);
   const fitRng = fitRngOf(ctx, config);
-  const templates = promptTemplates(spec.templates, config.directPrompt);
+  const train = (config as Partial<PromptVectorConfig>).trainPrompts ?? "ids";
+  const templates = promptTemplates(spec.templates, config.directPrompt, train);
   const model = await buildModel(ctx, config, spec, templates, fitRng);
   const data = trainingData(ctx, config, templates, fitRng);
   const priorLoss = priorValidLoss(ctx, config, spec.name, model, data.validRows);
@@ -99,6 +106,7 @@ export async function fitSeq2Seq(
     vocab: model.options.cfg.vocabSize,
     decode: config.decode,
     direct_lists: config.directLists,
+    train_templates: { direct: templates.direct.length, sequential: templates.sequential.length },
     loss_ignores_pad: config.ignorePad,
     // Read when the runner copies `info` into a record: each record keeps
     // the counts of the lists made by then.
@@ -119,7 +127,7 @@ async function buildModel(
   fitRng: Rng,
 ): Promise<Seq2SeqRecommender> {
   const store = new ParamStore();
-  const { tokenizer, cfg } = await backbone(config, store);
+  const { tokenizer, cfg } = await backbone(config, store, templates);
   const prompts = new PromptEncoder(tokenizer, ctx.split.nUsers, ctx.split.nItems, {
     wholeWord: spec.wholeWord,
     wholeWordRows: config.wholeWordRows,
@@ -153,6 +161,7 @@ async function buildModel(
 async function backbone(
   config: Seq2SeqConfig,
   store: ParamStore,
+  templates: Templates,
 ): Promise<{ tokenizer: Tokenizer; cfg: T5Config }> {
   if (config.hfModel) {
     const hf = await readHfCheckpoint(config.hfModel);
@@ -160,7 +169,7 @@ async function backbone(
     const { dropout, attentionDropout } = config;
     return { tokenizer: hf.tokenizer, cfg: { ...hf.cfg, dropout, attentionDropout } };
   }
-  const tokenizer = builtinTokenizer(templateWords());
+  const tokenizer = builtinTokenizer(templateWords(templates));
   const { dModel, dKv, dFf, heads, encoderLayers, decoderLayers, dropout } = config;
   const size = { dModel, dKv, dFf, heads, encoderLayers, decoderLayers };
   const attentionDropout = config.attentionDropout;

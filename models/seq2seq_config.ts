@@ -11,6 +11,7 @@ import type { DefaultsOf, FitContext, KeySpecs, PluginConfig, Preset } from "../
 import type { Rng } from "../kernels/mod.ts";
 import { sha256TextSync } from "../harness/dataset_hash.ts";
 import type { Task } from "../harness/types.ts";
+import type { TrainPrompts } from "./prompts.ts";
 import { T5_SIZES } from "./t5_config.ts";
 
 const SIZE = T5_SIZES.cpu;
@@ -124,8 +125,26 @@ export const SEQ2SEQ_KEYS = {
   },
 };
 
+/**
+ * The key of the T5 plugins with prompt vectors (POD, ELMRec): what they
+ * train on (`prompts.ts`, `TrainPrompts`).
+ */
+export const TRAIN_PROMPTS_KEYS = {
+  trainPrompts: {
+    default: "released" as TrainPrompts,
+    doc:
+      "released (training draws one of the release's templates per sample, worded or ids-only, with the prompt vectors; tests use the ids-only one) or ids (the ids-only prompt throughout)",
+    // Every record made before this key trained on the ids-only prompt.
+    addedAt: "ids" as const,
+    variant: 11,
+  },
+};
+
 /** The config type of the T5 plugins. */
 export type Seq2SeqConfig = DefaultsOf<typeof SEQ2SEQ_KEYS>;
+
+/** The config type of POD (and the part of ELMRec's that the backbone reads). */
+export type PromptVectorConfig = Seq2SeqConfig & DefaultsOf<typeof TRAIN_PROMPTS_KEYS>;
 
 /** Every key's default (the `cpu` preset). */
 export const SEQ2SEQ_DEFAULTS: Seq2SeqConfig = defaultsOf(SEQ2SEQ_KEYS);
@@ -213,6 +232,10 @@ export function checkSeq2SeqConfig(config: Seq2SeqConfig): void {
     throw new RangeError(
       `Expected directLists to be "released" or "candidates" but found "${config.directLists}"`,
     );
+  }
+  const train = (config as Partial<PromptVectorConfig>).trainPrompts;
+  if (train !== undefined && train !== "released" && train !== "ids") {
+    throw new RangeError(`Expected trainPrompts to be "released" or "ids" but found "${train}"`);
   }
   if (config.directPrompt !== "candidates" && config.directPrompt !== "user") {
     throw new RangeError(
