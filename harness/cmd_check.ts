@@ -7,7 +7,7 @@
  */
 import { basename } from "node:path";
 import { list, parseArgs, UsageError } from "./cli_args.ts";
-import { currentNames } from "./config_keys.ts";
+import { storedConfig } from "./config_keys.ts";
 import { defaultDataRoot } from "./cmd_reproduce.ts";
 import { loadData, SYNTHETIC } from "./data_source.ts";
 import { stderrProgress } from "./progress.ts";
@@ -103,8 +103,9 @@ export async function rerun(
     const key = b.data_spec ?? b.dataset;
     if (!cache.has(key)) cache.set(key, await loadFor(b, dataRoot));
     const [plugin] = pickPlugins(plugins, [b.plugin]);
-    // Records made before a key was renamed name it by its legacy name.
-    const overrides = Object.entries(currentNames(plugin.keys, b.config)).map(([k, v]) => ({
+    // Records made before a key was renamed name it by its legacy name, and
+    // records made before a key was added ran at its `addedAt` value.
+    const overrides = Object.entries(storedConfig(plugin.keys, b.config)).map(([k, v]) => ({
       scope: b.plugin,
       key: k,
       raw: String(v),

@@ -150,6 +150,23 @@ export function currentNames<T>(
 }
 
 /**
+ * A stored config as it runs today: under the current key names
+ * ({@linkcode currentNames}), with every key added since the record was
+ * made at the value it ran at (its `addedAt`), so that rerunning it runs
+ * what it ran even where a key's default has moved on.
+ */
+export function storedConfig(
+  keys: KeySpecs<PluginConfig>,
+  config: Readonly<Record<string, ConfigValue>>,
+): Record<string, ConfigValue> {
+  const out = currentNames(keys, config);
+  for (const [k, spec] of Object.entries(keys)) {
+    if (!(k in out) && "addedAt" in spec) out[k] = spec.addedAt!;
+  }
+  return out;
+}
+
+/**
  * The config that names a cell or a training run: keys at their `addedAt`
  * value are left out and renamed keys go under their legacy names, so the
  * hash of a setting is what it was before either change.

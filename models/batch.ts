@@ -98,13 +98,14 @@ export class PromptEncoder {
     for (let u = 1; u <= this.nUsers; u++) {
       user = Math.max(user, this.tokenizer.encodeWord(`user_${u}`).length);
     }
-    const sep = task === "sequential" ? this.word(",").length : 0;
+    const sep = this.word(",").length;
     let most = 0;
     for (const t of this.#options.templates[task]) {
       let n = 1;
       for (const w of t.split(" ")) {
         if (w === "{user}") n += user;
-        else if (w.startsWith("{")) n += ids * (item + sep);
+        else if (w === "{history}") n += ids * (item + sep);
+        else if (w.startsWith("{")) n += ids * item;
         else n += this.word(w).length;
       }
       most = Math.max(most, n);
@@ -159,9 +160,34 @@ export class PromptEncoder {
 
   /** The item a generated token sequence names, or 0 when it names none. */
   parse(tokens: ArrayLike<number>): number {
+    const id = this.parseNumber(tokens);
+    return id !== undefined && id >= 1 && id <= this.nItems ? id : 0;
+  }
+
+  /** The number a generated token sequence reads as (its whole text), or undefined. */
+  parseNumber(tokens: ArrayLike<number>): number | undefined {
     const text = this.tokenizer.decode(tokens).trim();
-    if (!/^[0-9]+$/.test(text)) return 0;
-    const item = Number(text);
-    return item >= 1 && item <= this.nItems ? item : 0;
+    return /^[0-9]+$/.test(text) ? Number(text) : undefined;
+  }
+
+  /**
+   * The number the released POD / ELMRec scorer reads from an output,
+   * `int(text.split(' ')[0])`: Python's `int` of the first space-separated
+   * word (a sign, and underscores between digits, allowed); undefined where
+   * `int` would raise.
+   *
+   * @example
+   * ```ts
+   * import { PromptEncoder } from "./batch.ts";
+   * import { builtinTokenizer } from "./tokenizer.ts";
+   * const tok = builtinTokenizer(["user", "item"]);
+   * const p = new PromptEncoder(tok, 5, 40);
+   * console.log(p.readReleasedId([...tok.encodeWord("12"), ...tok.encodeWord("user")])); // 12
+   * console.log(p.readReleasedId(tok.encodeWord("user_3"))); // undefined
+   * ```
+   */
+  readReleasedId(tokens: ArrayLike<number>): number | undefined {
+    const word = this.tokenizer.decode(tokens).trim().split(" ")[0];
+    return /^[+-]?[0-9]+(_[0-9]+)*$/.test(word) ? Number(word.replaceAll("_", "")) : undefined;
   }
 }

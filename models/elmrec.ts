@@ -1,8 +1,9 @@
 /**
  * `elmrec` (Wang et al., EMNLP 2024), as methods.md section 4 describes it:
- * POD's backbone (T5, 3 learned prompt vectors per task, prompts holding
- * only the ids) whose encoder input gets, per token, alpha times a
- * whole-word vector:
+ * POD's backbone (T5, 3 learned prompt vectors per task, trained on POD's
+ * templates drawn per sample and tested on the ids-only prompt, as
+ * released; `trainPrompts`) whose encoder input gets, per token, alpha
+ * times a whole-word vector:
  *
  * - direct prompts: graph-aware vectors, `mean(E0, Â E0, ..., Â^L E0)` of
  *   a trainable table drawn from N(0, sigma^2), recomputed at every train
@@ -17,6 +18,12 @@
  * other datasets (synthetic) get their own; each is declared with its key
  * in {@linkcode ELMREC_KEYS} (`elmbench plugins` lists them). A key set to
  * a value other than -1 overrides them.
+ *
+ * Alpha, as released, is one per run (`alphaPer: "run"`): the direct cell's
+ * model trains both tasks at alpha direct and the sequential cell's at alpha
+ * sequential, so the two cells train a model each when the alphas differ
+ * (Beauty: 9 and 6) and share one when they agree. `alphaPer: "batch"`
+ * trains one model whose batches take their own task's alpha.
  *
  * Ablation switches (each a variant key, so a changed value is its own row):
  * `directWholeWord` (`graph`; `incremental` = POD's scheme, `none`),
@@ -43,7 +50,7 @@ import {
   type WholeWordScheme,
 } from "./elmrec_embeddings.ts";
 import { fitSeq2Seq } from "./recommender.ts";
-import { fitRngOf, SEQ2SEQ_KEYS, SEQ2SEQ_PRESETS } from "./seq2seq_config.ts";
+import { fitRngOf, SEQ2SEQ_KEYS, SEQ2SEQ_PRESETS, TRAIN_PROMPTS_KEYS } from "./seq2seq_config.ts";
 
 /** Hyper-parameters that depend on the dataset. */
 export interface DatasetDefaults {
@@ -68,6 +75,7 @@ export const RERANK_K = 10;
  */
 export const ELMREC_KEYS = {
   ...SEQ2SEQ_KEYS,
+  ...TRAIN_PROMPTS_KEYS,
   // ELMRec's records were labelled with `epochs` first, P5's and POD's last.
   epochs: { ...SEQ2SEQ_KEYS.epochs, variant: 0 },
   beams: { ...SEQ2SEQ_KEYS.beams, doc: "beam width of direct generation (sequential: seqBeams)" },
@@ -129,6 +137,14 @@ export const ELMREC_KEYS = {
     default: 30,
     doc: "beam width of sequential generation (ELMRec: 30)",
     untrained: true,
+  },
+  alphaPer: {
+    default: "run" as "run" | "batch",
+    doc:
+      "run (as released: a run trains both tasks with its cell's alpha, so the tasks get a model each when their alphas differ) or batch (one model, each batch with its task's alpha)",
+    // Every record made before this key trained one model per batch's alpha.
+    addedAt: "batch" as const,
+    variant: 10,
   },
 };
 
@@ -241,6 +257,10 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
     createRng(ctx.seed).fork("elmrec:leaky-edges"),
     config.leakyFraction,
   );
+  if (config.alphaPer !== "run" && config.alphaPer !== "batch") {
+    throw new RangeError(`Expected alphaPer to be "run" or "batch" but found "${config.alphaPer}"`);
+  }
+  const alpha = alphaInTraining(config.alphaPer, ctx.task, hyper);
   const beams = ctx.task === "sequential" ? config.seqBeams : config.beams;
   let tables: ElmrecTables | undefined;
   let engine: SparseEngine | undefined;
@@ -256,8 +276,12 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
       wholeWord: "none",
       templates: "ids",
       promptLength: 3,
+      // ELMRec's release left POD's uniform draw commented out: torch's N(0, 1).
+      promptInit: "normal",
       external: true,
       keys: ELMREC_KEYS,
+      // A run's alpha names its checkpoint: equal alphas share one model.
+      run: config.alphaPer === "run" ? { alpha: alpha.direct } : undefined,
       hooks: ({ cfg, store, prompts }) => {
         const t = tables = new ElmrecTables(store, {
           graph,
@@ -265,7 +289,7 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
           dModel: cfg.dModel,
           wholeWordRows: config.wholeWordRows,
           scheme: schemes,
-          alpha: { direct: hyper.alphaDirect, sequential: hyper.alphaSeq },
+          alpha,
           startTokens: new Set([prompts.word("user_1")[0], prompts.word("item_1")[0]]),
           lr: config.lr,
           weightDecay: config.weightDecay,
@@ -301,6 +325,7 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
     // Added to the backbone's own info object, which keeps counting list slots as lists are made.
     const info = Object.assign(inner.info!, {
       ...hyper,
+      alpha_in_training: alpha,
       graph_edges: config.graphEdges,
       graph_nnz: graph.offsets[graph.nRows],
       rerank: ctx.task === "sequential" && config.rerank,
@@ -311,6 +336,31 @@ async function fitElmrec(ctx: FitContext, config: ElmrecConfig): Promise<Scorer>
   } finally {
     engine?.close();
   }
+}
+
+/**
+ * The alpha each task's batches get while training. `run`, as released: one
+ * alpha per run, the cell's task's, on the batches of both tasks (the
+ * release's direct numbers come from a run at alpha direct, its sequential
+ * numbers from another at alpha sequential). `batch`: each batch its own
+ * task's alpha, one model for both.
+ *
+ * @example
+ * ```ts
+ * import { alphaInTraining } from "./elmrec.ts";
+ * const beauty = { alphaDirect: 9, alphaSeq: 6 };
+ * console.log(alphaInTraining("run", "sequential", beauty)); // { direct: 6, sequential: 6 }
+ * console.log(alphaInTraining("batch", "sequential", beauty)); // { direct: 9, sequential: 6 }
+ * ```
+ */
+export function alphaInTraining(
+  per: "run" | "batch",
+  task: Task,
+  hyper: Pick<DatasetDefaults, "alphaDirect" | "alphaSeq">,
+): Record<Task, number> {
+  if (per === "batch") return { direct: hyper.alphaDirect, sequential: hyper.alphaSeq };
+  const a = task === "direct" ? hyper.alphaDirect : hyper.alphaSeq;
+  return { direct: a, sequential: a };
 }
 
 function reranked(ctx: FitContext, inner: Scorer, n: number): Scorer["recommend"] {

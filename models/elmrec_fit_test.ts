@@ -8,14 +8,16 @@ import { historyAt } from "../harness/evaluate.ts";
 import type { FitContext, PluginConfig, Scorer } from "../harness/plugin.ts";
 import { resolveConfig } from "../harness/registry.ts";
 import { createRng, row } from "../kernels/mod.ts";
-import type { Split } from "../harness/types.ts";
+import type { Split, Task } from "../harness/types.ts";
 import { ParamStore } from "../kernels/param_store.ts";
-import { pod } from "../baselines/pod.ts";
+import { pod, POD_SPEC } from "../baselines/pod.ts";
 import { elmrec, rerank, resolveDatasetDefaults } from "./elmrec.ts";
 import { elmrecGraph, ElmrecTables, GRAPH_TABLE, graphGradient } from "./elmrec_embeddings.ts";
 import { fitSeq2Seq } from "./recommender.ts";
 
 import { testContext, tinySplit } from "./test_split.ts";
+import { generateSynthetic } from "../harness/synthetic.ts";
+import { tinyCell } from "../tests/_helpers.ts";
 
 Deno.test("rerank() never returns a history item and returns K items", () => {
   const rng = createRng(7);
@@ -88,7 +90,11 @@ const overrides = [["epochs", "2"], ["trainUsers", "16"], ["validUsers", "8"], [
 
 Deno.test("ELMRec with the incremental scheme on both tasks and alpha 1 reproduces POD's losses", async () => {
   const split = await tinySplit();
-  const podLog = await trainLog(pod.fit, resolveConfig(pod, "tiny", overrides), split);
+  // POD's input with ELMRec's start of the prompt vectors (the releases
+  // differ there: POD draws them in [-0.1, 0.1], ELMRec from N(0, 1)).
+  const podFit = (ctx: FitContext, config: never) =>
+    fitSeq2Seq(ctx, config, { ...POD_SPEC, promptInit: "normal" });
+  const podLog = await trainLog(podFit, resolveConfig(pod, "tiny", overrides), split);
   const elmLog = await trainLog(
     elmrec.fit,
     resolveConfig(elmrec, "tiny", [
@@ -220,4 +226,36 @@ Deno.test("ELMRec's sequential lists hold K items and never a history item (rera
   const slots = (scorer.info!.list_slots as Record<string, { generated: number; padded: number }>)
     .test;
   assert.equal(slots.generated + slots.padded, 32 * 20);
+});
+
+Deno.test("alphaPer=run trains a model per task at its own alpha when the alphas differ, one when they agree", async () => {
+  const data = await generateSynthetic({ users: 24, items: 150 });
+  const dir = await Deno.makeTempDir();
+  const cell = async (task: Task, sets: Record<string, string>) => {
+    const settings = { epochs: "1", validUsers: "8", samplesPerUser: "1", checkpointDir: dir };
+    const record = await tinyCell(data, task, elmrec, { ...settings, ...sets }, 4);
+    const [epoch] = record.info.train_log as { train: Record<string, number>; valid: number }[];
+    return { alpha: record.info.alpha_in_training, train: epoch.train, valid: epoch.valid };
+  };
+  const runs = async () => (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+  const apart = { alphaDirect: "3", alphaSeq: "1" };
+  const direct = await cell("direct", apart), sequential = await cell("sequential", apart);
+  assert.deepEqual(direct.alpha, { direct: 3, sequential: 3 });
+  assert.deepEqual(sequential.alpha, { direct: 1, sequential: 1 });
+  assert.notEqual(direct.valid, sequential.valid);
+  assert.equal((await runs()).length, 2, "one checkpoint per alpha");
+  // One model for both cells: equal alphas, or one model with each batch's own alpha.
+  await Deno.remove(dir, { recursive: true });
+  await Deno.mkdir(dir);
+  const same = { alphaDirect: "2", alphaSeq: "2" };
+  assert.deepEqual(await cell("sequential", same), {
+    ...await cell("direct", same),
+    alpha: { direct: 2, sequential: 2 },
+  });
+  const batch = { ...apart, alphaPer: "batch" };
+  const [d, s] = [await cell("direct", batch), await cell("sequential", batch)];
+  assert.deepEqual(d, s);
+  assert.deepEqual(d.alpha, { direct: 3, sequential: 1 });
+  assert.equal((await runs()).length, 2, "alpha 2 (run) and the batch model");
+  await Deno.remove(dir, { recursive: true });
 });

@@ -179,73 +179,21 @@ Deno.test("whole-word indices: graph nodes and incremental indices, token by tok
     template: 0,
   };
   const batch = encoder.encode([seq], 1, 20, 4);
+  // History items follow one another as in the releases (`' item_'.join`).
   assert.deepEqual(tokens(batch.inputIds, 0, 20), [
-    "user",
-    "_",
-    "3",
-    "item",
-    "_",
-    "123",
-    "45",
-    ",",
-    "item",
-    "_",
-    "7",
-    ",",
-    "item",
-    "_",
-    "123",
-    "45",
-    "</s>",
-    "<pad>",
-    "<pad>",
-    "<pad>",
+    ...["user", "_", "3", "item", "_", "123", "45", "item", "_", "7"],
+    ...["item", "_", "123", "45", "</s>", "<pad>", "<pad>", "<pad>", "<pad>", "<pad>"],
   ]);
   const u = 3, i12345 = 3 + 12345, i7 = 3 + 7;
   assert.deepEqual([...batch.nodes], [
-    u,
-    u,
-    u,
-    i12345,
-    i12345,
-    i12345,
-    i12345,
-    0,
-    i7,
-    i7,
-    i7,
-    0,
-    i12345,
-    i12345,
-    i12345,
-    i12345,
-    0,
-    0,
-    0,
-    0,
+    ...[u, u, u, i12345, i12345, i12345, i12345, i7, i7, i7],
+    ...[i12345, i12345, i12345, i12345, 0, 0, 0, 0, 0, 0],
   ]);
-  assert.deepEqual([...incrementalIndices(batch, start)], [
-    1,
-    1,
-    1,
-    2,
-    2,
-    2,
-    2,
-    0,
-    3,
-    3,
-    3,
-    0,
-    4,
-    4,
-    4,
-    4,
-    0,
-    0,
-    0,
-    0,
-  ]);
+  // The id changes at "item" without a separator: the start tokens tell words apart.
+  assert.deepEqual(
+    [...incrementalIndices(batch, start)],
+    [1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0],
+  );
   // Direct prompts list candidates without separators; a repeated id still starts a new word.
   const direct: Sample = {
     task: "direct",

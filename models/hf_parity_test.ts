@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { createRng, type Rng } from "../kernels/mod.ts";
-import { type TensorMap, writeSafetensors } from "../kernels/safetensors.ts";
+import type { TensorMap } from "../kernels/safetensors.ts";
+import { hfLayoutTensors, MICRO_CONFIG, microIds, writeHfLayout } from "./_hf_layout.ts";
 import { readHfCheckpoint } from "./checkpoint.ts";
 import { parseParityArgs, runParity, t5Outputs } from "./hf_parity.ts";
 import {
@@ -12,89 +13,9 @@ import {
   writeReference,
 } from "./hf_parity_reference.ts";
 
-// A tiny T5 as transformers 5 saves one: tie_word_embeddings forced true,
-// the head scaling in scale_decoder_outputs, and small buckets so that 20
-// encoder tokens reach the clamped ones.
-const CONFIG = {
-  architectures: ["T5ForConditionalGeneration"],
-  model_type: "t5",
-  vocab_size: 40,
-  d_model: 16,
-  d_kv: 4,
-  d_ff: 32,
-  num_heads: 4,
-  num_layers: 2,
-  num_decoder_layers: 2,
-  relative_attention_num_buckets: 8,
-  relative_attention_max_distance: 16,
-  dropout_rate: 0.1,
-  layer_norm_epsilon: 1e-6,
-  feed_forward_proj: "relu",
-  tie_word_embeddings: true,
-  scale_decoder_outputs: true,
-  decoder_start_token_id: 0,
-  pad_token_id: 0,
-  eos_token_id: 1,
-};
-const S = "\u2581";
-const VOCAB: [string, number][] = [
-  ["<pad>", 0],
-  ["</s>", 0],
-  ["<unk>", 0],
-  [S, -4],
-  [`${S}user`, -2],
-  [`${S}item`, -2.5],
-  ["_", -3],
-  ...Array.from({ length: 10 }, (_, d): [string, number] => [String(d), -3.5 - d / 10]),
-  ["12", -6.5], // beats "1" + "2" (-3.6 - 3.7): Viterbi must pick it
-];
-const IDS = (...pieces: string[]) => pieces.map((p) => VOCAB.findIndex(([q]) => q === p));
-
-/** Every tensor of HF's T5ForConditionalGeneration state dict, `[out, in]` linears, with HF's names. */
-function hfTensors(rng: Rng): TensorMap {
-  const { d_model: d, d_kv: kv, num_heads: h, d_ff: ff, vocab_size: v } = CONFIG;
-  const shapes: Record<string, number[]> = { "shared.weight": [v, d] };
-  const attn = (p: string) => {
-    for (const m of ["q", "k", "v"]) shapes[`${p}.${m}.weight`] = [h * kv, d];
-    shapes[`${p}.o.weight`] = [d, h * kv];
-  };
-  const ffn = (p: string) => {
-    shapes[`${p}.DenseReluDense.wi.weight`] = [ff, d];
-    shapes[`${p}.DenseReluDense.wo.weight`] = [d, ff];
-    shapes[`${p}.layer_norm.weight`] = [d];
-  };
-  for (const stack of ["encoder", "decoder"]) {
-    shapes[`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`] = [8, h];
-    shapes[`${stack}.final_layer_norm.weight`] = [d];
-    for (let l = 0; l < 2; l++) {
-      const b = `${stack}.block.${l}.layer`;
-      attn(`${b}.0.SelfAttention`);
-      shapes[`${b}.0.layer_norm.weight`] = [d];
-      if (stack === "encoder") ffn(`${b}.1`);
-      else {
-        attn(`${b}.1.EncDecAttention`);
-        shapes[`${b}.1.layer_norm.weight`] = [d];
-        ffn(`${b}.2`);
-      }
-    }
-  }
-  const out: TensorMap = new Map();
-  for (const [name, shape] of Object.entries(shapes)) {
-    const n = shape.reduce((a, x) => a * x, 1);
-    const std = name === "shared.weight" ? 1 : name.includes("norm") ? 0.2 : 0.4;
-    const mean = name.includes("norm") ? 1 : 0;
-    const data = Float32Array.from({ length: n }, () => mean + std * rng.normal());
-    out.set(name, { dtype: "F32", shape, data });
-  }
-  // Tied copies, as older checkpoints store them.
-  const shared = out.get("shared.weight")!;
-  for (
-    const copy of ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight", "lm_head.weight"]
-  ) {
-    out.set(copy, { ...shared, data: shared.data.slice() });
-  }
-  return out;
-}
+const CONFIG = MICRO_CONFIG;
+const hfTensors = (rng: Rng) => hfLayoutTensors(CONFIG, rng, { tiedCopies: true });
+const writeCheckpoint = (dir: string, tensors: TensorMap) => writeHfLayout(dir, CONFIG, tensors);
 
 const TIED_COPIES = [
   "decoder.embed_tokens.weight",
@@ -103,20 +24,6 @@ const TIED_COPIES = [
 ];
 /** Tensors the graph reads at 2+2 layers: shared, 2 x (bias table, final norm), 2 x 8 encoder, 2 x 13 decoder. */
 const READ = 47;
-
-async function writeCheckpoint(dir: string, tensors: TensorMap): Promise<void> {
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(CONFIG));
-  await Deno.writeTextFile(
-    `${dir}/tokenizer.json`,
-    JSON.stringify({
-      version: "1.0",
-      added_tokens: [{ id: 0, content: "<pad>", special: true }],
-      pre_tokenizer: { type: "Metaspace", replacement: S, prepend_scheme: "always", split: true },
-      model: { type: "Unigram", unk_id: 2, vocab: VOCAB, byte_fallback: false },
-    }),
-  );
-  await writeSafetensors(`${dir}/model.safetensors`, tensors, { metadata: { format: "pt" } });
-}
 
 /** Batch 2: 20 and 9 encoder tokens, 6 and 3 labels (-100 after). */
 function inputs(rng: Rng) {
@@ -137,7 +44,7 @@ function inputs(rng: Rng) {
 }
 
 const TOKENIZER_CHECKS = [
-  { text: "user_12 item_7", ids: IDS(`${S}user`, "_", "12", `${S}item`, "_", "7") },
+  { text: "user_12 item_7", ids: microIds("\u2581user", "_", "12", "\u2581item", "_", "7") },
 ];
 
 /** A checkpoint and a reference made from elmbench's own outputs for it. */

@@ -3,10 +3,22 @@
  * free or constrained to valid ids by a prefix trie (on the direct task the
  * user's candidates, on the sequential task all items).
  *
- * Lists: generated sequences that are not a valid item id (or, on the
- * direct task, not one of the user's candidates) are dropped, as are
- * repeats; with `padLists` the list is then filled up to k with seeded
- * random ids (unlisted candidates, or unlisted items), as POD does.
+ * Direct lists follow `directLists`:
+ * - `released` (the default; the released POD / ELMRec scorer): every
+ *   output that reads as a number stays in its place, whether or not it is
+ *   one of the user's candidates (one that is not is a miss), and an output
+ *   that reads as no number is replaced by a seeded random id of the whole
+ *   catalogue. Free decoding that rarely names a candidate then scores
+ *   below chance, as it does in the release.
+ * - `candidates` (elmbench's rule before issue 25): outputs that are not a
+ *   candidate are dropped, and `padLists` fills the list with seeded random
+ *   unlisted candidates, which moves real candidates up and keeps a list at
+ *   chance level or above.
+ *
+ * Sequential lists keep the valid item ids in order and, with `padLists`,
+ * fill up with seeded random unlisted items (an out-of-range id could only
+ * ever be a miss, so dropping it changes a list by a 1 / nItems chance).
+ * Repeats are dropped everywhere (the harness would drop them anyway).
  *
  * @module
  */
@@ -16,18 +28,24 @@ import type { Rng } from "../kernels/mod.ts";
 import type { Task } from "../harness/types.ts";
 import type { PromptEncoder } from "./batch.ts";
 import { type Hypothesis, TokenTrie } from "./beam_search.ts";
-import type { SampleMaker } from "./prompts.ts";
+import type { Sample, SampleMaker } from "./prompts.ts";
 import type { Seq2SeqConfig } from "./seq2seq_config.ts";
-import type { Seq2SeqRecommender } from "./seq2seq.ts";
+import type { GenerateOptions } from "./seq2seq.ts";
 
 /**
- * Of the top-k slots of a stage's lists, how many beam search filled and
- * how many `padLists` filled: free decoding that rarely names a candidate
- * scores near chance on the direct task, and this says so.
+ * What became of a stage's outputs. `generated` and `padded` count top-k
+ * slots: those holding an item beam search named (a candidate, on the
+ * direct task) and those `padLists` filled. `nonCandidate` and
+ * `unparsable` count the outputs beam search returned: ids that are not a
+ * candidate (direct) or not an item (sequential), and outputs that read as
+ * no id. The `released` rule keeps the first as misses and replaces the
+ * second with random catalogue ids; the `candidates` rule drops both.
  */
 export interface ListSlots {
   readonly generated: number;
   readonly padded: number;
+  readonly nonCandidate: number;
+  readonly unparsable: number;
 }
 
 /** What {@linkcode listScorer} returns. */
@@ -37,14 +55,27 @@ export interface ListScorer {
   slots(): Record<string, ListSlots>;
 }
 
+/** What the scorer needs of a model: its prompts and beam search. */
+export interface ListGenerator {
+  readonly options: { readonly prompts: PromptEncoder };
+  generate(
+    task: Task,
+    samples: readonly Sample[],
+    options: GenerateOptions,
+  ): Promise<Hypothesis[][]>;
+}
+
 /** Options of {@linkcode listScorer}. */
 export interface ListScorerOptions {
   /** The trained model. */
-  readonly model: Seq2SeqRecommender;
+  readonly model: ListGenerator;
   /** Makes the prompts of the users to score (the training samples' maker). */
   readonly maker: SampleMaker;
   /** The config keys that decide how lists are made. */
-  readonly config: Pick<Seq2SeqConfig, "beams" | "evalBatch" | "decode" | "padLists">;
+  readonly config: Pick<
+    Seq2SeqConfig,
+    "beams" | "evalBatch" | "decode" | "padLists" | "directLists"
+  >;
 }
 
 /** Generates each user's ranked list with `model`; see the module doc. */
@@ -73,7 +104,9 @@ export function listScorer(ctx: FitContext, options: ListScorerOptions): ListSco
       )
     );
     const out: Int32Array[] = [];
-    let generated = 0, padded = 0;
+    const sum = {
+      ...(slots[stage] ?? { generated: 0, padded: 0, nonCandidate: 0, unparsable: 0 }),
+    };
     for (let start = 0; start < samples.length; start += config.evalBatch) {
       const batch = samples.slice(start, start + config.evalBatch);
       const userTries = task === "direct"
@@ -90,35 +123,98 @@ export function listScorer(ctx: FitContext, options: ListScorerOptions): ListSco
       hyps.forEach((list, i) => {
         const s = batch[i];
         const pool = task === "direct" ? new Set(s.items) : undefined;
-        const items = validItems(list, prompts, pool);
-        generated += Math.min(items.length, k);
-        padded += Math.max(0, k - items.length);
-        if (config.padLists) {
-          const rng = ctx.rng.fork(`pad:${stage}:${s.user}`);
-          padList(items, k, pool, ctx.split.nItems, rng);
+        const released = task === "direct" && config.directLists === "released";
+        const made = released
+          ? releasedList(
+            list,
+            prompts,
+            pool!,
+            ctx.split.nItems,
+            () => ctx.rng.fork(`unparsable:${stage}:${s.user}`),
+          )
+          : validItems(list, prompts, pool ?? ctx.split.nItems);
+        const { items } = made;
+        sum.generated += Math.min(made.named, k);
+        sum.nonCandidate += made.nonCandidate;
+        sum.unparsable += made.unparsable;
+        if (!released) {
+          sum.padded += Math.max(0, k - items.length);
+          if (config.padLists) {
+            const rng = ctx.rng.fork(`pad:${stage}:${s.user}`);
+            padList(items, k, pool, ctx.split.nItems, rng);
+          }
         }
         out.push(Int32Array.from(items));
       });
     }
-    const sum = slots[stage] ?? { generated: 0, padded: 0 };
-    slots[stage] = { generated: sum.generated + generated, padded: sum.padded + padded };
+    slots[stage] = sum;
     return out;
   };
   return { recommend, slots: () => structuredClone(slots) };
 }
 
-/** The items that hypotheses name, best first, once each; within `pool` when set. */
+/** A list and what was dropped or replaced on the way. */
+interface MadeList {
+  readonly items: number[];
+  /** Listed ids that beam search named and that are candidates (direct) or items. */
+  readonly named: number;
+  readonly nonCandidate: number;
+  readonly unparsable: number;
+}
+
+/**
+ * The `candidates` rule (and every sequential list): the ids hypotheses
+ * name, best first, once each, within `pool` (the candidates) or `1..pool`
+ * (all items); everything else is dropped.
+ */
 function validItems(
   hyps: readonly Hypothesis[],
   prompts: PromptEncoder,
-  pool: ReadonlySet<number> | undefined,
-): number[] {
+  pool: ReadonlySet<number> | number,
+): MadeList {
   const items: number[] = [];
+  let nonCandidate = 0, unparsable = 0;
   for (const h of hyps) {
-    const item = prompts.parse(h.tokens);
-    if (item && (!pool || pool.has(item)) && !items.includes(item)) items.push(item);
+    const id = prompts.parseNumber(h.tokens);
+    if (id === undefined) unparsable++;
+    else if (typeof pool === "number" ? id < 1 || id > pool : !pool.has(id)) nonCandidate++;
+    else if (!items.includes(id)) items.push(id);
   }
-  return items;
+  return { items, named: items.length, nonCandidate, unparsable };
+}
+
+/**
+ * The released scorer's rule: every id an output names stays in its place
+ * (a non-candidate is a miss), and an output that names none becomes a
+ * random id from `1..nItems` (its generator is made on first use, so lists
+ * without such outputs draw nothing). Repeats are dropped.
+ */
+function releasedList(
+  hyps: readonly Hypothesis[],
+  prompts: PromptEncoder,
+  pool: ReadonlySet<number>,
+  nItems: number,
+  rngOf: () => Rng,
+): MadeList {
+  const items: number[] = [];
+  let named = 0, nonCandidate = 0, unparsable = 0, rng: Rng | undefined;
+  hyps.forEach((h, slot) => {
+    let id = prompts.readReleasedId(h.tokens);
+    const parsed = id !== undefined;
+    if (id === undefined) {
+      unparsable++;
+      id = 1 + (rng ??= rngOf()).int(nItems);
+    } else if (!pool.has(id)) {
+      nonCandidate++;
+      // A number outside int32 (the list's type) is a miss all the same; a
+      // negative id of its own keeps it a distinct one.
+      if (Math.abs(id) > 0x7fffffff) id = -1 - slot;
+    }
+    if (items.includes(id)) return;
+    items.push(id);
+    if (parsed && pool.has(id)) named++;
+  });
+  return { items, named, nonCandidate, unparsable };
 }
 
 /** Fills `items` up to `k` with seeded unlisted picks from `pool`, or from all items. */

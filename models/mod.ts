@@ -47,7 +47,15 @@ export {
 } from "./tokenizer.ts";
 export { parseHfTokenizer, readHfTokenizer } from "./hf_tokenizer.ts";
 export { bucketMatrix, type BucketOptions, relativePositionBucket } from "./relative_position.ts";
-export { parseHfConfig, T5_SIZES, type T5Config, t5Config, type T5Size } from "./t5_config.ts";
+export {
+  FEED_FORWARDS,
+  type FeedForward,
+  parseHfConfig,
+  T5_SIZES,
+  type T5Config,
+  t5Config,
+  type T5Size,
+} from "./t5_config.ts";
 export {
   type BuildOptions,
   crossKV,
@@ -107,8 +115,11 @@ export {
 } from "./train.ts";
 export {
   type HfCheckpoint,
+  type HfCoverage,
+  hfCoverage,
   loadHfParams,
   readHfCheckpoint,
+  type ReadHfOptions,
   readStore,
   writeStore,
   type WriteStoreOptions,
@@ -116,9 +127,11 @@ export {
 export { fitSeq2Seq, type Seq2SeqSpec } from "./recommender.ts";
 export {
   checkSeq2SeqConfig,
+  type PromptVectorConfig,
   SEQ2SEQ_DEFAULTS,
   SEQ2SEQ_KEYS,
   SEQ2SEQ_PRESETS,
   type Seq2SeqConfig,
+  TRAIN_PROMPTS_KEYS,
 } from "./seq2seq_config.ts";
 export { COMMANDS } from "./commands.ts";

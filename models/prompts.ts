@@ -8,8 +8,11 @@
  * sample, a single fixed template at test time"):
  * - ids are written as words, `user_12` and `item_345`; targets are the bare
  *   item id (`345`), as in the released P5 / POD code;
- * - history items are joined with ` , ` (P5), the 100 direct candidates with
- *   single spaces (`item_` already delimits them; saves 100 tokens a prompt);
+ * - in P5's templates history items are joined with ` , ` (`{history}`),
+ *   the 100 direct candidates with single spaces (`{candidates}`: `item_`
+ *   already delimits them; saves 100 tokens a prompt); POD's and ELMRec's
+ *   templates join both with single spaces (`{items}`), as their releases
+ *   do (`' item_'.join`: `user_5 item_7 item_9`);
  * - the test template is the first training template of the task;
  * - sequential training: one sample per user and epoch with a random end
  *   position `j` in the training sequence (target `train[j]`, history the up
@@ -47,12 +50,41 @@ export const TEMPLATES: Readonly<Record<Task, readonly string[]>> = {
  * wording, so the text holds only the ids.
  */
 export const ID_TEMPLATES: Readonly<Record<Task, readonly string[]>> = {
-  sequential: ["{user} {history}"],
-  direct: ["{user} {candidates}"],
+  sequential: ["{user} {items}"],
+  direct: ["{user} {items}"],
 };
 
 /** A template set: training templates per task, the first is the test template. */
 export type Templates = Readonly<Record<Task, readonly string[]>>;
+
+/**
+ * The templates POD's release (templates.py) and ELMRec's draw from while
+ * training, one per sample: 8 sequential and 5 direct, each set holding the
+ * ids-only prompt, which is also the only one used at validation and test.
+ * The sentences are the release's; punctuation is written as words of its
+ * own, as in `TEMPLATES`, and the ids-only prompt comes first here (our
+ * test template) where the release lists it last. A uniform draw does not
+ * care about the order.
+ */
+export const RELEASED_ID_TEMPLATES: Templates = {
+  sequential: [
+    "{user} {items}",
+    "Given the following purchase history of {user} : {items} , predict next possible item to be purchased by the user .",
+    "I find the purchase history list of {user} : {items} . I wonder what is the next item to recommend to the user . Can you help me decide ?",
+    "Here is the purchase history list of {user} : {items} . Try to recommend next item to the user .",
+    "Given the following purchase history of {user} : {items} , predict next possible item for the user .",
+    "Based on the purchase history of {user} : {items} , can you decide the next item likely to be purchased by the user ?",
+    "Here is the purchase history of {user} : {items} . What to recommend next for the user ?",
+    "According to the purchase history of {user} : {items} , can you recommend the next possible item to the user ?",
+  ],
+  direct: [
+    "{user} {items}",
+    "Which item of the following to recommend for {user} ? {items}",
+    "Choose the best item from the candidates to recommend for {user} ? {items}",
+    "Pick the most suitable item from the following list and recommend to {user} : {items}",
+    "We want to make recommendation for {user} . Select the best item from these candidates : {items}",
+  ],
+};
 
 /**
  * Direct templates that name only the user (`directPrompt: "user"`): P5's
@@ -68,21 +100,52 @@ export const USER_DIRECT_TEMPLATES: readonly string[] = [
 ];
 
 /**
- * The templates of a plugin: P5's wording (`p5`) or the ids alone (`ids`,
- * with learned prompt vectors), and a direct prompt that lists the 100
- * candidates (as the papers) or names only the user.
+ * How POD and ELMRec are trained: `released`, on the release's templates
+ * drawn per sample (the discrete prompts whose knowledge the prompt vectors
+ * distil) and tested on the ids-only one; `ids`, on the ids-only prompt
+ * throughout.
  */
-export function promptTemplates(style: "p5" | "ids", direct: "candidates" | "user"): Templates {
-  const base = style === "ids" ? ID_TEMPLATES : TEMPLATES;
+export type TrainPrompts = "released" | "ids";
+
+/**
+ * The templates of a plugin: P5's wording (`p5`) or the ids with learned
+ * prompt vectors (`ids`: trained on the release's templates or the ids
+ * alone, per `train`), and a direct prompt that lists the 100 candidates
+ * (as the papers) or names only the user (`ids`: the user's id alone, in
+ * training too).
+ *
+ * @example
+ * ```ts
+ * import { promptTemplates } from "./prompts.ts";
+ * const pod = promptTemplates("ids", "candidates", "released");
+ * console.log(pod.sequential.length, pod.direct.length, pod.direct[0]); // 8 5 "{user} {items}"
+ * ```
+ */
+export function promptTemplates(
+  style: "p5" | "ids",
+  direct: "candidates" | "user",
+  train: TrainPrompts = "ids",
+): Templates {
+  const base = style === "p5"
+    ? TEMPLATES
+    : train === "released"
+    ? RELEASED_ID_TEMPLATES
+    : ID_TEMPLATES;
   if (direct === "candidates") return base;
   return { ...base, direct: style === "ids" ? ["{user}"] : USER_DIRECT_TEMPLATES };
 }
 
-/** Every template word (the built-in tokenizer's vocabulary). */
-export function templateWords(): string[] {
+/**
+ * Every template word (the built-in tokenizer's vocabulary): P5's, then
+ * those of `templates` that P5's lack, so that adding a template set never
+ * renumbers P5's tokens.
+ */
+export function templateWords(templates?: Templates): string[] {
   const words = new Set(["user", "item", ","]);
-  for (const list of Object.values(TEMPLATES)) {
-    for (const t of list) for (const w of t.split(" ")) if (!w.startsWith("{")) words.add(w);
+  for (const set of [TEMPLATES, templates ?? TEMPLATES]) {
+    for (const list of Object.values(set)) {
+      for (const t of list) for (const w of t.split(" ")) if (!w.startsWith("{")) words.add(w);
+    }
   }
   return [...words];
 }
@@ -111,9 +174,11 @@ export interface Sample {
  *
  * @example
  * ```ts
- * import { fillPrompt } from "./prompts.ts";
+ * import { fillPrompt, ID_TEMPLATES } from "./prompts.ts";
  * const p = fillPrompt({ task: "sequential", user: 4, items: Int32Array.of(7, 9), target: 0, template: 0 }, 10);
  * console.log(p.words.slice(5, 10).join(" ")); // "user_5 : item_7 , item_9"
+ * const ids = fillPrompt({ task: "sequential", user: 4, items: Int32Array.of(7, 9), target: 0, template: 0 }, 10, ID_TEMPLATES);
+ * console.log(ids.words.join(" ")); // "user_5 item_7 item_9"
  * ```
  */
 export function fillPrompt(
@@ -127,7 +192,7 @@ export function fillPrompt(
     if (w === "{user}") {
       words.push(`user_${u}`);
       nodes.push(u);
-    } else if (w === "{history}" || w === "{candidates}") {
+    } else if (w === "{history}" || w === "{candidates}" || w === "{items}") {
       sample.items.forEach((item, k) => {
         if (k > 0 && w === "{history}") {
           words.push(",");

@@ -31,7 +31,13 @@ import type { EncoderExtras } from "./t5.ts";
 import { type T5Config, t5Config } from "./t5_config.ts";
 import { builtinTokenizer, type Tokenizer } from "./tokenizer.ts";
 import { trainLoop } from "./train.ts";
-import { checkSeq2SeqConfig, fitRngOf, type Seq2SeqConfig, trainingKey } from "./seq2seq_config.ts";
+import {
+  checkSeq2SeqConfig,
+  fitRngOf,
+  type PromptVectorConfig,
+  type Seq2SeqConfig,
+  trainingKey,
+} from "./seq2seq_config.ts";
 
 /** What a plugin adds to the shared body. */
 export interface Seq2SeqSpec {
@@ -41,11 +47,18 @@ export interface Seq2SeqSpec {
   readonly templates: "p5" | "ids";
   /** Learned prompt vectors per task (POD: 3). */
   readonly promptLength: number;
+  /** How they start (POD's release: `uniform`; ELMRec's: `normal`). @default "normal" */
+  readonly promptInit?: "normal" | "uniform";
   /** Extra encoder inputs and their feeds (ELMRec). */
   readonly external?: boolean;
   readonly hooks?: (
     model: { cfg: T5Config; store: ParamStore; prompts: PromptEncoder },
   ) => FeedHooks;
+  /**
+   * Settings the plugin resolved for this training run beyond its config
+   * (ELMRec: the alpha of a run); they name the checkpoint with the config.
+   */
+  readonly run?: Readonly<PluginConfig>;
   /**
    * The plugin's key declarations, when it has keys beyond the shared ones:
    * their `untrained` role keeps a key out of the checkpoint key.
@@ -62,7 +75,8 @@ export async function fitSeq2Seq(
 ): Promise<Scorer> {
   checkSeq2SeqConfig(config);
   const fitRng = fitRngOf(ctx, config);
-  const templates = promptTemplates(spec.templates, config.directPrompt);
+  const train = (config as Partial<PromptVectorConfig>).trainPrompts ?? "ids";
+  const templates = promptTemplates(spec.templates, config.directPrompt, train);
   const model = await buildModel(ctx, config, spec, templates, fitRng);
   const data = trainingData(ctx, config, templates, fitRng);
   const priorLoss = priorValidLoss(ctx, config, spec.name, model, data.validRows);
@@ -91,6 +105,8 @@ export async function fitSeq2Seq(
     dec_len: model.decLen,
     vocab: model.options.cfg.vocabSize,
     decode: config.decode,
+    direct_lists: config.directLists,
+    train_templates: { direct: templates.direct.length, sequential: templates.sequential.length },
     loss_ignores_pad: config.ignorePad,
     // Read when the runner copies `info` into a record: each record keeps
     // the counts of the lists made by then.
@@ -111,7 +127,7 @@ async function buildModel(
   fitRng: Rng,
 ): Promise<Seq2SeqRecommender> {
   const store = new ParamStore();
-  const { tokenizer, cfg } = await backbone(config, store);
+  const { tokenizer, cfg } = await backbone(config, store, templates);
   const prompts = new PromptEncoder(tokenizer, ctx.split.nUsers, ctx.split.nItems, {
     wholeWord: spec.wholeWord,
     wholeWordRows: config.wholeWordRows,
@@ -122,6 +138,7 @@ async function buildModel(
     wholeWordRows: spec.wholeWord === "none" ? 0 : config.wholeWordRows,
     promptLength: spec.promptLength,
     promptTasks: 2,
+    promptInit: spec.promptInit,
     external: spec.external,
   };
   return new Seq2SeqRecommender({
@@ -144,16 +161,19 @@ async function buildModel(
 async function backbone(
   config: Seq2SeqConfig,
   store: ParamStore,
+  templates: Templates,
 ): Promise<{ tokenizer: Tokenizer; cfg: T5Config }> {
   if (config.hfModel) {
     const hf = await readHfCheckpoint(config.hfModel);
     loadHfParams(hf.params, store);
-    return { tokenizer: hf.tokenizer, cfg: { ...hf.cfg, dropout: config.dropout } };
+    const { dropout, attentionDropout } = config;
+    return { tokenizer: hf.tokenizer, cfg: { ...hf.cfg, dropout, attentionDropout } };
   }
-  const tokenizer = builtinTokenizer(templateWords());
+  const tokenizer = builtinTokenizer(templateWords(templates));
   const { dModel, dKv, dFf, heads, encoderLayers, decoderLayers, dropout } = config;
   const size = { dModel, dKv, dFf, heads, encoderLayers, decoderLayers };
-  return { tokenizer, cfg: t5Config(size, tokenizer.vocabSize, { dropout }) };
+  const attentionDropout = config.attentionDropout;
+  return { tokenizer, cfg: t5Config(size, tokenizer.vocabSize, { dropout, attentionDropout }) };
 }
 
 /** What training reads from the split. */
@@ -248,6 +268,6 @@ function checkpointDir(
   tasks: readonly Task[],
 ): string {
   if (!config.checkpointDir) return "";
-  const key = trainingKey(spec.name, ctx.split.hash, ctx.seed, config, tasks, spec.keys);
+  const key = trainingKey(spec.name, ctx.split.hash, ctx.seed, config, tasks, spec.keys, spec.run);
   return `${config.checkpointDir}/${spec.name}-${ctx.split.dataset.name}-${key}`;
 }

@@ -164,11 +164,9 @@ export class Seq2SeqRecommender {
       const loss = t5Loss(g, cfg, this.#shape(task), { training: true, extras });
       store.init(g, this.options.rng.fork("init"));
       parts.train = await compileTrainStep(loss, store, {
-        optimizer: adamw({
-          lr: this.options.lr,
-          weightDecay: this.options.weightDecay,
-          noDecay: (n) => n.endsWith("layer_norm.weight"),
-        }),
+        // Every param decays, the layer norms' too: the releases use
+        // torch's AdamW over model.parameters() with its one weight decay.
+        optimizer: adamw({ lr: this.options.lr, weightDecay: this.options.weightDecay }),
         rng: this.options.rng,
         wrt: hooks?.wrt?.filter((n) => g.byName(n)),
         ...this.#runtime,

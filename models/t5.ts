@@ -4,13 +4,16 @@
  * blocks with RMS norm (no bias, eps 1e-6), attention without 1/sqrt(d)
  * scaling, bucketed relative position bias computed in the first block of
  * each stack and shared by the others (bidirectional in the encoder, causal
- * in the decoder), ReLU feed-forward, dropout, decoder start = pad, and a
- * tied LM head with d_model^-0.5 scaling. Params carry the HF names
+ * in the decoder), ReLU feed-forward (or T5 v1.1's gated GELU), dropout,
+ * decoder start = pad, and a tied LM head with d_model^-0.5 scaling (or an
+ * untied one without it). Params carry the HF names
  * (`encoder.block.0.layer.0.SelfAttention.q.weight`), so an HF checkpoint
  * loads by name.
  *
- * Dropout masks are drawn in JS by the step's seeded rng. Dropout on the
- * attention probabilities is left out (its masks are `[B, H, T, T]`).
+ * Dropout, as HF's T5 has it: on the embeddings, on every sublayer's output,
+ * inside the feed-forward, after each stack's final norm, and on the
+ * attention probabilities. Masks are computed in the graph from one seed
+ * per step (`kernels/dropout_mask.ts`).
  *
  * ## The encoder-input hook
  *
@@ -34,6 +37,7 @@ import {
   normal,
   ones,
   type Tensor,
+  uniform,
 } from "../kernels/mod.ts";
 import { bucketMatrix } from "./relative_position.ts";
 import type { T5Config } from "./t5_config.ts";
@@ -57,6 +61,12 @@ export interface EncoderExtras {
   readonly promptLength?: number;
   /** @default 2 */
   readonly promptTasks?: number;
+  /**
+   * How the prompt vectors start: `normal` N(0, 1) (ELMRec's release, as
+   * torch's `nn.Embedding`) or `uniform` in [-0.1, 0.1] (POD's release).
+   * @default "normal"
+   */
+  readonly promptInit?: "normal" | "uniform";
   /** Add the float input `extra_embeds` `[B, T, D]` to the token embeddings. @default false */
   readonly external?: boolean;
 }
@@ -107,7 +117,27 @@ export function merge(ctx: Tensor, cfg: T5Config, shape: [number, number]): Tens
   return g.reshape(out, [shape[0], shape[1], cfg.heads * cfg.dKv]);
 }
 
-function selfAttention(x: Tensor, name: string, cfg: T5Config, bias: Tensor): Tensor {
+/**
+ * Attention probabilities, with dropout while training as HF's
+ * `T5Attention` has it (`nn.functional.dropout(attn_weights)`).
+ */
+function attentionWeights(
+  scores: Tensor,
+  name: string,
+  cfg: T5Config,
+  training: boolean,
+): Tensor {
+  const p = cfg.attentionDropout ? cfg.dropout : 0;
+  return dropout(scores.graph.softmax(scores, -1), `${name}.weights`, p, training);
+}
+
+function selfAttention(
+  x: Tensor,
+  name: string,
+  cfg: T5Config,
+  bias: Tensor,
+  training: boolean,
+): Tensor {
   const g = x.graph;
   const [n, t, d] = x.shape;
   const inner = cfg.heads * cfg.dKv;
@@ -115,7 +145,7 @@ function selfAttention(x: Tensor, name: string, cfg: T5Config, bias: Tensor): Te
   const k = heads(proj(x, `${name}.k`, inner, d ** -0.5), cfg);
   const v = heads(proj(x, `${name}.v`, inner, d ** -0.5), cfg);
   const scores = g.add(g.matMul(q, g.transpose(k, [0, 1, 3, 2])), bias);
-  const ctx = merge(g.matMul(g.softmax(scores, -1), v), cfg, [n, t]);
+  const ctx = merge(g.matMul(attentionWeights(scores, name, cfg, training), v), cfg, [n, t]);
   return proj(ctx, `${name}.o`, d, inner ** -0.5);
 }
 
@@ -147,6 +177,7 @@ export function crossAttention(
   kv: CrossKV,
   encoderBias: Tensor,
   beams: number,
+  training = false,
 ): Tensor {
   const g = x.graph;
   const [n, t, d] = x.shape;
@@ -154,13 +185,32 @@ export function crossAttention(
   const q = proj(x, `${name}.q`, inner, (d * cfg.dKv) ** -0.5);
   const qh = g.transpose(g.reshape(q, [b, beams * t, cfg.heads, cfg.dKv]), [0, 2, 1, 3]);
   const scores = g.add(g.matMul(qh, kv.k), encoderBias);
-  const ctx = merge(g.matMul(g.softmax(scores, -1), kv.v), cfg, [b, beams * t]);
+  const weights = attentionWeights(scores, name, cfg, training);
+  const ctx = merge(g.matMul(weights, kv.v), cfg, [b, beams * t]);
   return proj(g.reshape(ctx, [n, t, inner]), `${name}.o`, d, inner ** -0.5);
 }
 
+/**
+ * Hugging Face's `gelu_new` (its `NewGELUActivation`, the tanh approximation
+ * that T5 v1.1 and flan-t5 use): `0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))`.
+ */
+export function geluNew(x: Tensor): Tensor {
+  const g = x.graph;
+  const inner = g.mul(g.add(x, g.mul(g.mul(g.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+  return g.mul(g.mul(x, 0.5), g.add(g.tanh(inner), 1));
+}
+
+/**
+ * The feed-forward sublayer, `DenseReluDense` in both of HF's forms: ReLU
+ * (`wi`) or, with `feedForward: "gated-gelu"`, `gelu_new(wi_0 x) * wi_1 x`;
+ * dropout on the hidden layer, then `wo`.
+ */
 export function feedForward(x: Tensor, name: string, cfg: T5Config, training: boolean): Tensor {
   const g = x.graph;
-  const h = g.relu(proj(x, `${name}.wi`, cfg.dFf, cfg.dModel ** -0.5));
+  const std = cfg.dModel ** -0.5;
+  const h = cfg.feedForward === "gated-gelu"
+    ? g.mul(geluNew(proj(x, `${name}.wi_0`, cfg.dFf, std)), proj(x, `${name}.wi_1`, cfg.dFf, std))
+    : g.relu(proj(x, `${name}.wi`, cfg.dFf, std));
   return proj(
     dropout(h, `${name}.inner`, cfg.dropout, training),
     `${name}.wo`,
@@ -232,7 +282,13 @@ export function encoderEmbeddings(
   const p = extras.promptLength ?? 0;
   if (p > 0) {
     const rows = p * (extras.promptTasks ?? 2);
-    const table = param(g, "prompt_embeddings.weight", [rows, cfg.dModel], 1, dtype);
+    const name = "prompt_embeddings.weight";
+    const table = g.byName(name) ?? g.param(name, [rows, cfg.dModel], {
+      dtype,
+      init: extras.promptInit === "uniform"
+        ? uniform({ low: -0.1, high: 0.1 })
+        : normal({ std: 1 }),
+    });
     const prompt = g.gather(table, g.input(INPUTS.prompt, "int64", [p]));
     x = g.concat([g.expand(g.unsqueeze(prompt, [0]), [b, p, cfg.dModel]), x], 1);
     bias = g.concat([g.zeros([b, p], dtype), bias], 1);
@@ -248,7 +304,13 @@ export function encoder(embeds: Tensor, padBias: Tensor, cfg: T5Config, training
   let x = dropout(embeds, "encoder.embed", cfg.dropout, training);
   for (let l = 0; l < cfg.encoderLayers; l++) {
     const at = `encoder.block.${l}.layer.0`, ff = `encoder.block.${l}.layer.1`;
-    x = residual(x, at, cfg, training, (h) => selfAttention(h, `${at}.SelfAttention`, cfg, bias));
+    x = residual(
+      x,
+      at,
+      cfg,
+      training,
+      (h) => selfAttention(h, `${at}.SelfAttention`, cfg, bias, training),
+    );
     x = residual(
       x,
       ff,
@@ -302,13 +364,20 @@ export function decoder(
   for (let l = 0; l < cfg.decoderLayers; l++) {
     const sa = `decoder.block.${l}.layer.0`, ca = `decoder.block.${l}.layer.1`;
     const ff = `decoder.block.${l}.layer.2`;
-    x = residual(x, sa, cfg, training, (h) => selfAttention(h, `${sa}.SelfAttention`, cfg, bias));
+    x = residual(
+      x,
+      sa,
+      cfg,
+      training,
+      (h) => selfAttention(h, `${sa}.SelfAttention`, cfg, bias, training),
+    );
     x = residual(
       x,
       ca,
       cfg,
       training,
-      (h) => crossAttention(h, `${ca}.EncDecAttention`, cfg, cross[l], encoderBias, beams),
+      (h) =>
+        crossAttention(h, `${ca}.EncDecAttention`, cfg, cross[l], encoderBias, beams, training),
     );
     x = residual(
       x,

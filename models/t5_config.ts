@@ -26,11 +26,26 @@ export interface T5Config {
   readonly maxDistance: number;
   /** `dropout_rate`. @default 0.1 */
   readonly dropout: number;
+  /**
+   * Dropout on the attention probabilities too, as HF's T5 has it (at
+   * `dropout`). @default true
+   */
+  readonly attentionDropout: boolean;
   /** `layer_norm_epsilon`. @default 1e-6 */
   readonly eps: number;
   /** `tie_word_embeddings`: LM head = shared embedding, inputs scaled by d_model^-0.5. */
   readonly tieEmbeddings: boolean;
+  /**
+   * `feed_forward_proj`: `relu` (t5-small: `wi`, ReLU, `wo`) or `gated-gelu`
+   * (T5 v1.1, flan-t5: `wo(gelu_new(wi_0 x) * wi_1 x)`). @default "relu"
+   */
+  readonly feedForward: FeedForward;
 }
+
+/** The feed-forward blocks elmbench's T5 has (Hugging Face's `feed_forward_proj` values). */
+export type FeedForward = "relu" | "gated-gelu";
+/** Every {@linkcode FeedForward}, for config checks. */
+export const FEED_FORWARDS: readonly FeedForward[] = ["relu", "gated-gelu"];
 
 /** The sizes a preset fixes. */
 export type T5Size = Pick<
@@ -70,8 +85,10 @@ export function t5Config(size: T5Size, vocabSize: number, extra: Partial<T5Confi
     numBuckets: 32,
     maxDistance: 128,
     dropout: 0.1,
+    attentionDropout: true,
     eps: 1e-6,
     tieEmbeddings: true,
+    feedForward: "relu",
     ...size,
     ...extra,
   };
@@ -88,11 +105,11 @@ export function parseHfConfig(text: string, source = "config.json"): T5Config {
     return v;
   };
   const ff = j.feed_forward_proj ?? "relu";
-  if (ff !== "relu") {
+  if (!FEED_FORWARDS.includes(ff as FeedForward)) {
     throw new TypeError(
-      `Expected feed_forward_proj "relu" in ${source} (elmbench's T5 has ReLU feed-forward only) but found ${
-        JSON.stringify(ff)
-      }`,
+      `Expected feed_forward_proj ${
+        FEED_FORWARDS.map((f) => `"${f}"`).join(" or ")
+      } in ${source} (the feed-forward blocks elmbench's T5 has) but found ${JSON.stringify(ff)}`,
     );
   }
   return {
@@ -106,10 +123,12 @@ export function parseHfConfig(text: string, source = "config.json"): T5Config {
     numBuckets: num("relative_attention_num_buckets", 32),
     maxDistance: num("relative_attention_max_distance", 128),
     dropout: num("dropout_rate", 0.1),
+    attentionDropout: true,
     eps: num("layer_norm_epsilon", 1e-6),
     // transformers 5 writes tie_word_embeddings: true for every T5 and keeps
     // the flag's old meaning (scaled head input; t5 v1.1 says false) in
     // scale_decoder_outputs.
     tieEmbeddings: j.tie_word_embeddings !== false && j.scale_decoder_outputs !== false,
+    feedForward: ff as FeedForward,
   };
 }

@@ -22,8 +22,10 @@ Deno.test("parseHfConfig() reads t5-small's config.json with the defaults HF has
     numBuckets: 32,
     maxDistance: 128,
     dropout: 0.1,
+    attentionDropout: true,
     eps: 1e-6,
     tieEmbeddings: true,
+    feedForward: "relu",
   });
 });
 
@@ -36,10 +38,15 @@ Deno.test("parseHfConfig() unties the head where transformers 5 says scale_decod
   assert.equal(tied({ tie_word_embeddings: false }), false);
 });
 
-Deno.test("parseHfConfig() refuses a gated feed-forward, which elmbench's T5 lacks", () => {
+Deno.test("parseHfConfig() reads flan-t5's gated-gelu and refuses a feed-forward elmbench lacks", () => {
+  const flan = parseHfConfig(
+    JSON.stringify({ ...base, feed_forward_proj: "gated-gelu", tie_word_embeddings: false }),
+  );
+  assert.equal(flan.feedForward, "gated-gelu");
+  assert.equal(flan.tieEmbeddings, false);
   assert.throws(
     () =>
-      parseHfConfig(JSON.stringify({ ...base, feed_forward_proj: "gated-gelu" }), "t5/config.json"),
-    /Expected feed_forward_proj "relu" in t5\/config\.json .* but found "gated-gelu"/,
+      parseHfConfig(JSON.stringify({ ...base, feed_forward_proj: "gated-silu" }), "t5/config.json"),
+    /Expected feed_forward_proj "relu" or "gated-gelu" in t5\/config\.json .* but found "gated-silu"/,
   );
 });

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { createRng } from "../kernels/mod.ts";
+import { createRng, ParamStore } from "../kernels/mod.ts";
 import { gradients } from "../kernels/autodiff.ts";
 import { Graph, type Tensor } from "../kernels/graph.ts";
 import { exportOnnx } from "../kernels/onnx_export.ts";
 import { type HostTensor, loadSession } from "../kernels/runtime.ts";
 import { crossKV, decoder, encoder, encoderEmbeddings, INPUTS, lmHead, t5Loss } from "./t5.ts";
-import { t5Config } from "./t5_config.ts";
+import { T5_SIZES, t5Config } from "./t5_config.ts";
 
 const small = t5Config(
   { dModel: 4, dKv: 2, dFf: 6, heads: 2, encoderLayers: 1, decoderLayers: 1 },
@@ -91,4 +91,22 @@ Deno.test("the decoder is causal: a later input token does not change earlier lo
   const v = small.vocabSize;
   assert.deepEqual(a.slice(0, 2 * v), b.slice(0, 2 * v));
   assert.notDeepEqual(a.slice(2 * v), b.slice(2 * v));
+});
+
+Deno.test("prompt vectors start as each release draws them: uniform in [-0.1, 0.1] (POD), N(0, 1) (ELMRec)", () => {
+  const draw = (promptInit: "normal" | "uniform") => {
+    const g = new Graph();
+    const cfg = t5Config({ ...T5_SIZES.tiny }, 20);
+    encoderEmbeddings(g, cfg, { batch: 1, tokens: 2 }, { extras: { promptLength: 3, promptInit } });
+    const store = new ParamStore();
+    store.init(g, createRng(1));
+    return [...store.get("prompt_embeddings.weight")!.data];
+  };
+  const pod = draw("uniform"), elmrec = draw("normal");
+  assert.equal(pod.length, 2 * 3 * 32);
+  assert.ok(pod.every((v) => v >= -0.1 && v < 0.1));
+  const rms = (xs: number[]) => Math.sqrt(xs.reduce((s, x) => s + x * x, 0) / xs.length);
+  // Uniform in [-0.1, 0.1] has RMS 0.1 / sqrt(3) = 0.058; N(0, 1) has 1.
+  assert.ok(Math.abs(rms(pod) - 0.0577) < 0.01, `${rms(pod)}`);
+  assert.ok(Math.abs(rms(elmrec) - 1) < 0.15, `${rms(elmrec)}`);
 });

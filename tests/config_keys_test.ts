@@ -9,7 +9,7 @@ import { strict as assert } from "node:assert";
 import { BUILTIN_PLUGINS } from "../plugins.ts";
 import { checkCommand } from "../harness/cmd_check.ts";
 import { pluginListing, renderPlugins } from "../harness/cmd_plugins.ts";
-import { currentNames } from "../harness/config_keys.ts";
+import { currentNames, storedConfig } from "../harness/config_keys.ts";
 import type { Preset } from "../harness/plugin.ts";
 import { parseOverrides, resolveConfig } from "../harness/registry.ts";
 import { cellId, readResults, type ResultRecord } from "../harness/results.ts";
@@ -70,12 +70,17 @@ Deno.test("every committed record's own config, old names and all, gives back it
     const records = await readResults(results(file));
     for (const r of records) {
       const plugin = BUILTIN_PLUGINS[r.plugin];
-      const current = currentNames(plugin.keys, r.config);
+      const current = storedConfig(plugin.keys, r.config);
       const sets = Object.entries(current).map(([k, v]) => `${r.plugin}.${k}=${v}`);
       assert.equal(await idWith(r, sets), r.id, `${file} ${r.id}`);
-      // The label the roles give now is the record's (after an experiment's own name, if any).
+      // The label the roles give now is the record's (after an experiment's own name, if any),
+      // less the tags of keys added since (directLists=candidates), which it could not carry.
       const config = resolveConfig(plugin, (r.preset ?? undefined) as Preset, parseOverrides(sets));
-      const tags = variantOf(plugin, config, (r.preset ?? undefined) as Preset).variant;
+      const added = Object.keys(plugin.keys).filter((k) =>
+        !(k in currentNames(plugin.keys, r.config))
+      );
+      const tags = variantOf(plugin, config, (r.preset ?? undefined) as Preset).variant
+        ?.split(", ").filter((t) => !added.some((k) => t.startsWith(`${k}=`))).join(", ");
       if (tags) assert.ok(r.variant?.endsWith(tags), `${file} ${r.id}: ${r.variant} / ${tags}`);
       else assert.ok(!r.variant || !r.variant.includes("="), `${file} ${r.id}: ${r.variant}`);
     }
@@ -113,13 +118,25 @@ Deno.test("variant roles label the T5 rows as their committed records are labell
     "decode=constrained, directPrompt=user, keep=last, epochs=50",
   );
   assert.equal(label("elmrec", ["lr=0.01", "sigma=6"]), undefined);
+  // Added since, at the rule the committed records ran under: a row of its own.
+  assert.equal(
+    label("pod", ["directLists=candidates", "epochs=3"]),
+    "epochs=3, directLists=candidates",
+  );
 });
 
 Deno.test("T5 checkpoint keys are the ones of runs made before the per-key roles", () => {
-  // Computed with the code of db2ee83 (UNTRAINED_KEYS, untrainedKeys, SEQ2SEQ_ADDED_KEYS).
+  // Computed with the code of db2ee83 (UNTRAINED_KEYS, untrainedKeys, SEQ2SEQ_ADDED_KEYS), at
+  // the settings of the keys added by issue 25 that those runs trained under.
+  const before25 = [
+    "attentionDropout=false",
+    "elmrec.alphaPer=batch",
+    "pod.trainPrompts=ids",
+    "elmrec.trainPrompts=ids",
+  ];
   const key = (name: string, preset: Preset, sets: string[], tasks = ["direct", "sequential"]) => {
     const plugin = BUILTIN_PLUGINS[name];
-    const config = resolveConfig(plugin, preset, parseOverrides(sets));
+    const config = resolveConfig(plugin, preset, parseOverrides([...before25, ...sets]));
     // deno-lint-ignore no-explicit-any
     return trainingKey(name, "splithash", 0, config as any, tasks as any, plugin.keys);
   };
@@ -138,6 +155,33 @@ Deno.test("T5 checkpoint keys are the ones of runs made before the per-key roles
   assert.equal(key("elmrec", "cpu", ["keep=last", "directPrompt=user"]), "eb019751ef14b065");
   assert.equal(key("elmrec", "cpu", ["sigma=6", "layers=2"]), "fcfe14b139cff27b");
   assert.equal(key("elmrec", "cpu", [], ["direct"]), "558cf539193f3f19");
+  // directLists is untrained: scoring by either rule resumes the same run.
+  assert.equal(key("pod", "cpu", ["directLists=candidates"]), "4c5bf0b247c5f1b6");
+  // ELMRec's run at one alpha is named by it; the direct and the sequential
+  // run of Beauty (9 and 6) are two, of equal alphas one.
+  const elmrec = BUILTIN_PLUGINS.elmrec;
+  const run = (alpha: number) =>
+    trainingKey(
+      "elmrec",
+      "h",
+      0,
+      resolveConfig(elmrec, "cpu", []) as never,
+      [
+        "direct",
+        "sequential",
+      ],
+      elmrec.keys,
+      { alpha },
+    );
+  assert.notEqual(run(9), run(6));
+  assert.equal(run(6), run(6));
+  // The defaults since issue 25 train another model, under another key.
+  const plugin = BUILTIN_PLUGINS.pod;
+  const now = trainingKey("pod", "splithash", 0, resolveConfig(plugin, "cpu", []) as never, [
+    "direct",
+    "sequential",
+  ], plugin.keys);
+  assert.notEqual(now, "4c5bf0b247c5f1b6");
 });
 
 Deno.test("every key of every built-in plugin is camelCase and documented", () => {
@@ -148,7 +192,7 @@ Deno.test("every key of every built-in plugin is camelCase and documented", () =
       assert.equal(plugin.defaults[key], spec.default);
     }
   }
-  assert.equal(Object.keys(BUILTIN_PLUGINS.elmrec.keys).length, 37);
+  assert.equal(Object.keys(BUILTIN_PLUGINS.elmrec.keys).length, 41);
 });
 
 Deno.test("ELMRec's -1 keys resolve per dataset to the values they had", () => {
