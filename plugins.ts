@@ -17,6 +17,7 @@ import { lightgcn } from "./baselines/lightgcn.ts";
 import { p5 } from "./baselines/p5.ts";
 import { pod } from "./baselines/pod.ts";
 import { pop } from "./baselines/pop.ts";
+import { sasrec } from "./baselines/sasrec.ts";
 import { simplex } from "./baselines/simplex.ts";
 import type { Experiment } from "./harness/cells.ts";
 import type { Plugin, PluginConfig } from "./harness/plugin.ts";
@@ -29,6 +30,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, Plugin<PluginConfig>>> = {
   bprmf,
   lightgcn,
   simplex,
+  sasrec,
   p5,
   pod,
   elmrec,
