@@ -14,7 +14,6 @@ import {
   compileTrainStep,
   type Device,
   dropout,
-  type Feeds,
   Graph,
   type ParamStore,
   type Rng,
@@ -132,6 +131,8 @@ export interface SasrecTrainer {
   readonly rows: number;
   /** One epoch's batches, drawn with `rng`. */
   batches(rng: Rng): SasrecBatch[];
+  /** The step's feeds for a batch; the arrays are reused by the next call. */
+  feeds(batch: SasrecBatch): Record<string, Int32Array | Float32Array>;
   step(batch: SasrecBatch): Promise<StepLoss>;
 }
 
@@ -181,8 +182,18 @@ export async function createSasrecTrainer(
     device: runtime.device,
     rng: runtime.dropout,
   });
-  const feeds = encoderFeeds(rows, len);
+  const packed = encoderFeeds(rows, len);
   const target = new Int32Array(rows * len), weight = new Float32Array(rows * len);
+  const feeds = ({ layout, negatives }: SasrecBatch) => {
+    fillSlots(layout, (k) => pairs(layout.users[k]).targets, target);
+    for (let s = 0; s < target.length; s++) weight[s] = target[s] === 0 ? 0 : 1;
+    const fed = {
+      ...packed.fill(layout, (k) => pairs(layout.users[k]).inputs),
+      targets: target,
+      weights: weight,
+    };
+    return negatives ? { ...fed, negatives } : fed;
+  };
   const membership = options.loss === "bce" ? new TrainMembership(split.train) : undefined;
   return {
     rows,
@@ -202,16 +213,10 @@ export async function createSasrecTrainer(
         return { layout, negatives };
       });
     },
-    async step({ layout, negatives }) {
-      fillSlots(layout, (k) => pairs(layout.users[k]).targets, target);
-      for (let s = 0; s < target.length; s++) weight[s] = target[s] === 0 ? 0 : 1;
-      const fed: Feeds = {
-        ...feeds.fill(layout, (k) => pairs(layout.users[k]).inputs),
-        targets: target,
-        weights: weight,
-      };
-      const { loss } = await step.run(negatives ? { ...fed, negatives } : fed);
-      return { loss, positions: layout.lengths.reduce((a, b) => a + b, 0) };
+    feeds,
+    async step(batch) {
+      const { loss } = await step.run(feeds(batch));
+      return { loss, positions: batch.layout.lengths.reduce((a, b) => a + b, 0) };
     },
   };
 }
