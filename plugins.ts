@@ -11,7 +11,10 @@
  *
  * @module
  */
+import { bert4rec } from "./baselines/bert4rec.ts";
 import { bprmf } from "./baselines/bprmf.ts";
+import { caser } from "./baselines/caser.ts";
+import { gru4rec } from "./baselines/gru4rec.ts";
 import { idleak } from "./baselines/idleak.ts";
 import { lightgcn } from "./baselines/lightgcn.ts";
 import { p5 } from "./baselines/p5.ts";
@@ -31,6 +34,9 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, Plugin<PluginConfig>>> = {
   lightgcn,
   simplex,
   sasrec,
+  bert4rec,
+  gru4rec,
+  caser,
   p5,
   pod,
   elmrec,
