@@ -17,6 +17,7 @@ import { caser } from "./baselines/caser.ts";
 import { gru4rec } from "./baselines/gru4rec.ts";
 import { idleak } from "./baselines/idleak.ts";
 import { lightgcn } from "./baselines/lightgcn.ts";
+import { ncl } from "./baselines/ncl.ts";
 import { p5 } from "./baselines/p5.ts";
 import { pod } from "./baselines/pod.ts";
 import { pop } from "./baselines/pop.ts";
@@ -32,6 +33,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, Plugin<PluginConfig>>> = {
   idleak,
   bprmf,
   lightgcn,
+  ncl,
   simplex,
   sasrec,
   bert4rec,
