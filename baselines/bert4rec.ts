@@ -67,6 +67,10 @@ export const BERT4REC_KEYS = {
   dropout: { default: 0.2, doc: "dropout on hidden states and attention probabilities" },
   maskRatio: { default: 0.2, doc: "probability that an item is masked in a cloze batch" },
   ftRatio: { default: 0.5, doc: "probability that a batch masks only each sequence's last item" },
+  initStd: {
+    default: 0.02,
+    doc: "std of the normal init of weights and embeddings (initializer_range)",
+  },
   lr: { default: 1e-3, doc: "Adam learning rate" },
   batchSize: { default: 256, doc: "users per step, packed whole into rows of maxLen slots" },
   ...PAIRWISE_FIT_KEYS,
@@ -86,7 +90,7 @@ interface Inputs {
 export function encode(x: Inputs, nItems: number, config: Bert4recConfig, training: boolean) {
   const g = x.items.graph;
   const [r, l] = x.items.shape, d = config.dim;
-  const init = normal({ std: 0.02 });
+  const init = normal({ std: config.initStd });
   const items = g.param(ITEMS, [nItems + 2, d], { init });
   const positions = g.param("pos_emb.weight", [config.maxLen, d], { init });
   const p = training ? config.dropout : 0;
@@ -113,9 +117,10 @@ export function encode(x: Inputs, nItems: number, config: Bert4recConfig, traini
 }
 
 /** RecBole's output transform of selected states `[P, d]`. */
-function head(states: Tensor): Tensor {
+function head(states: Tensor, config: Bert4recConfig): Tensor {
   const d = states.shape[1];
-  const dense = linear(states, "output_ffn", { outFeatures: d, init: normal({ std: 0.02 }) });
+  const init = normal({ std: config.initStd });
+  const dense = linear(states, "output_ffn", { outFeatures: d, init });
   return layerNorm(gelu(dense), "output_ln");
 }
 
@@ -185,7 +190,7 @@ async function bert4recScorer(ctx: FitContext, store: ParamStore, config: Bert4r
   const len = config.maxLen, d = config.dim, n = ctx.split.nItems;
   const g = new Graph();
   const { states } = encode(inputsOf(g, SCORE_ROWS, len), n, config, false);
-  const infer = await compileInference({ states: head(states) }, store, {
+  const infer = await compileInference({ states: head(states, config) }, store, {
     intraOpThreads: ctx.threads,
     device: ctx.device,
   });
@@ -235,7 +240,20 @@ export const bert4rec = definePlugin({
   tasks: ["direct", "sequential"],
   keys: BERT4REC_KEYS,
   presets: {
-    tiny: { dim: 32, dFf: 64, maxLen: 20, batchSize: 64, epochs: 40, patience: 5, lr: 5e-3 },
+    // Cloze learns slowly from 600 users; a wider init and no last-item batches
+    // (which the tiny data lets it memorise) get it past popularity in seconds.
+    tiny: {
+      dim: 32,
+      dFf: 64,
+      maxLen: 20,
+      batchSize: 32,
+      dropout: 0.1,
+      ftRatio: 0,
+      initStd: 0.1,
+      epochs: 60,
+      patience: 60,
+      lr: 2e-3,
+    },
     cpu: {},
     // The BERT4Rec paper's Amazon Beauty settings.
     paper: { maxLen: 50, maskRatio: 0.6, dropout: 0.1, lr: 1e-4 },
@@ -251,7 +269,7 @@ export const bert4rec = definePlugin({
     const g = new Graph();
     const { states, items } = encode(inputsOf(g, rows, len), split.nItems, config, true);
     const at = g.input("slots", "int32", [cap]);
-    const out = head(g.gather(states, at));
+    const out = head(g.gather(states, at), config);
     const table = g.slice(items, [0], [split.nItems + 1], [0]);
     const bias = g.param("output_bias", [split.nItems + 1]);
     const logits = g.add(g.matMul(out, g.transpose(table)), bias);

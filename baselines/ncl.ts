@@ -115,7 +115,9 @@ export const ncl = definePlugin({
     const nodes = { users: new Int32Array(b), pos: new Int32Array(b), neg: new Int32Array(b) };
     let steps = 0;
     let protos: Prototypes | undefined;
-    const view = await scorerOver(split, step.propagate().slice(), d, ctx);
+    // Scoring reads LightGCN's layer mean, so a loaded checkpoint scores the same.
+    const final = () => propagateMean(a, store.get(EMBEDDING)!.data, { layers: config.layers });
+    const view = await scorerOver(split, final(), d, ctx);
     const result = await fitPairwise(ctx, {
       label: "ncl",
       batchSize: b,
@@ -138,13 +140,13 @@ export const ncl = definePlugin({
         return step.run({ ...nodes, weights }, protos, scale);
       },
       scorer: () => {
-        view.update(step.propagate().slice());
+        view.update(final());
         return Promise.resolve(view.scorer);
       },
       snapshot: () => store.get(EMBEDDING)!.data.slice(),
       restore: (e0) => store.set(EMBEDDING, e0, [a.nRows, d]),
     });
-    view.update(step.propagate().slice());
+    view.update(final());
     return { ...view.scorer, info: fitInfo(result), save: saver(store, config, split) };
   },
   async load(ctx: FitContext, config: NclConfig, dir: string): Promise<Scorer> {
