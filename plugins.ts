@@ -11,12 +11,17 @@
  *
  * @module
  */
+import { bert4rec } from "./baselines/bert4rec.ts";
 import { bprmf } from "./baselines/bprmf.ts";
+import { caser } from "./baselines/caser.ts";
+import { gru4rec } from "./baselines/gru4rec.ts";
 import { idleak } from "./baselines/idleak.ts";
 import { lightgcn } from "./baselines/lightgcn.ts";
+import { ncl } from "./baselines/ncl.ts";
 import { p5 } from "./baselines/p5.ts";
 import { pod } from "./baselines/pod.ts";
 import { pop } from "./baselines/pop.ts";
+import { sasrec } from "./baselines/sasrec.ts";
 import { simplex } from "./baselines/simplex.ts";
 import type { Experiment } from "./harness/cells.ts";
 import type { Plugin, PluginConfig } from "./harness/plugin.ts";
@@ -29,7 +34,12 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, Plugin<PluginConfig>>> = {
   idleak,
   bprmf,
   lightgcn,
+  ncl,
   simplex,
+  sasrec,
+  bert4rec,
+  gru4rec,
+  caser,
   p5,
   pod,
   elmrec,
@@ -46,7 +56,9 @@ export const TABLE_DEFAULTS: TableDefaults = {
   plugins: BUILTIN_PLUGINS,
 };
 
-const ROWS = ["pop", "idleak", "bprmf", "lightgcn", "simplex", "p5", "pod", "elmrec"];
+const ROWS = ["pop", "idleak", "bprmf", "lightgcn", "ncl", "simplex", "p5", "pod", "elmrec"];
+/** Table 3's classic sequential rows (the P5 paper's), after the rows both tables share. */
+const SEQUENTIAL_ROWS = ["sasrec", "bert4rec", "gru4rec", "caser"];
 
 /** The paper's experiments (Table 2, Table 3, the ablation) by name. */
 export const EXPERIMENTS: Readonly<Record<string, Experiment>> = {
@@ -61,9 +73,13 @@ export const EXPERIMENTS: Readonly<Record<string, Experiment>> = {
     name: "table3",
     description: "Table 3: sequential recommendation (all items), with P5 ids and renumbered ids",
     tasks: ["sequential"],
-    plugins: ROWS,
+    plugins: [...ROWS, ...SEQUENTIAL_ROWS],
     ours: "elmrec",
-    variants: [{ name: "reindexed", set: [], reindex: "random" }],
+    variants: [
+      { name: "reindexed", set: [], reindex: "random" },
+      // SASRec with the paper's loss beside the default cross-entropy over all items.
+      { name: "loss=bce", set: ["sasrec.loss=bce"], plugins: ["sasrec"] },
+    ],
   },
   ablation: {
     name: "ablation",

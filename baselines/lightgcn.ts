@@ -247,12 +247,12 @@ function addRow(y: Float32Array, yo: number, x: Float32Array, xo: number, d: num
 }
 
 /** `Â` of the training interactions. */
-function trainGraph(split: Split): CsrMatrix {
+export function trainGraph(split: Split): CsrMatrix {
   return normalizedAdjacency(split.nUsers, split.nItems, split.train);
 }
 
 /** RecBole's init: xavier-uniform per table (users, items), node 0 zero. */
-function initEmbeddings(ctx: FitContext, d: number): Float32Array {
+export function initEmbeddings(ctx: FitContext, d: number): Float32Array {
   const { nUsers, nItems } = ctx.split;
   const e = new Float32Array(graphSize(nUsers, nItems) * d);
   const rng = ctx.rng.fork("init");
@@ -266,7 +266,7 @@ function initEmbeddings(ctx: FitContext, d: number): Float32Array {
 }
 
 /** A scorer over final embeddings `p` (`nodes x d`). */
-async function scorerOver(
+export async function scorerOver(
   split: Split,
   p: Float32Array,
   d: number,

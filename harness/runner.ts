@@ -316,7 +316,8 @@ export function variantOf(
 }
 
 function joinVariants(...tags: (string | undefined)[]): { variant?: string } {
-  const present = tags.filter((t): t is string => !!t);
+  // An experiment's arm named for the key it sets (`loss=bce`) is one tag, not two.
+  const present = [...new Set(tags.filter((t): t is string => !!t))];
   return present.length ? { variant: present.join(", ") } : {};
 }
 

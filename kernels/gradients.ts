@@ -163,6 +163,7 @@ export const GRADIENTS: Record<OpType, GradRule | null> = {
     ];
   },
   Equal: null,
+  ArgMax: null,
   Less: null,
   Mod: null,
   Cast: (

@@ -186,6 +186,16 @@ export class Graph extends GraphBase {
     return this.#reduce("ReduceMax", x, axes, keepdims);
   }
 
+  /** Index of the largest entry along `axis`, the first of ties (int64, ONNX `ArgMax`); no gradient. */
+  argMax(x: Tensor, axis = -1, keepdims = false): Tensor {
+    this.float("ArgMax", x);
+    const a = normAxis("ArgMax", axis, x.shape.length);
+    const shape = keepdims
+      ? x.shape.map((d, i) => (i === a ? 1 : d))
+      : x.shape.filter((_, i) => i !== a);
+    return this.node("ArgMax", [x], "int64", shape, { axis: a, keepdims: keepdims ? 1 : 0 });
+  }
+
   /** Softmax along one axis. */
   softmax(x: Tensor, axis = -1): Tensor {
     this.float("Softmax", x);

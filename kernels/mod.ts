@@ -139,6 +139,14 @@ export {
   type T5BlockOptions,
 } from "./nn.ts";
 export {
+  gru,
+  type GruOptions,
+  layerNorm,
+  type LayerNormOptions,
+  temporalConv,
+  type TemporalConvOptions,
+} from "./nn_seq.ts";
+export {
   type Initializer,
   normal,
   type NormalOptions,

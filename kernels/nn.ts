@@ -150,6 +150,10 @@ export interface AttentionOptions {
   causal?: boolean;
   /** Scale scores by `1/sqrt(dHead)`; T5 does not. @default true */
   scale?: boolean;
+  /** Biases on the `q`, `k`, `v`, `o` projections (`torch.nn.MultiheadAttention`); T5 has none. @default false */
+  projectionBias?: boolean;
+  /** Dropout p on the attention probabilities (masks drawn by the runner). @default 0 */
+  dropout?: number;
   /** @default xavier() */
   init?: Initializer;
 }
@@ -157,8 +161,9 @@ export interface AttentionOptions {
 const MASKED = -1e9;
 
 /**
- * Multi-head attention with bias-free `q`, `k`, `v`, `o` projections
- * (`<name>.q.weight` etc.) over `x` of shape `[B, T, D]`.
+ * Multi-head attention with `q`, `k`, `v`, `o` projections
+ * (`<name>.q.weight` etc., bias-free unless `projectionBias`) over `x` of
+ * shape `[B, T, D]`.
  *
  * @example
  * ```ts
@@ -180,8 +185,9 @@ export function attention(x: Tensor, name: string, options: AttentionOptions): T
       `attention expects [B, T, D] input with D divisible by ${h} heads but found [${x.shape}]`,
     );
   }
+  const withBias = options.projectionBias ?? false;
   const proj = (t: Tensor, key: string) =>
-    linear(t, `${name}.${key}`, { outFeatures: h * dh, bias: false, init: options.init });
+    linear(t, `${name}.${key}`, { outFeatures: h * dh, bias: withBias, init: options.init });
   const split = (t: Tensor, len: number, perm: number[]) =>
     g.transpose(g.reshape(t, [b, len, h, dh]), perm);
   const q = split(proj(x, "q"), tq, [0, 2, 1, 3]);
@@ -200,9 +206,11 @@ export function attention(x: Tensor, name: string, options: AttentionOptions): T
     scores = g.add(scores, g.constant(c, x.dtype, [tq, tk]));
   }
   if (options.mask) scores = g.add(scores, g.where(options.mask, g.scalar(0, x.dtype), MASKED));
-  const ctx = g.matMul(g.softmax(scores, -1), v);
+  const p = options.dropout ?? 0;
+  const probs = dropout(g.softmax(scores, -1), `${name}.dropout`, { p, training: p > 0 });
+  const ctx = g.matMul(probs, v);
   const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [b, tq, h * dh]);
-  return linear(merged, `${name}.o`, { outFeatures: d, bias: false, init: options.init });
+  return linear(merged, `${name}.o`, { outFeatures: d, bias: withBias, init: options.init });
 }
 
 /** Options of {@linkcode crossEntropy}. */
@@ -330,7 +338,12 @@ export function t5Block(x: Tensor, name: string, options: T5BlockOptions): Tenso
   const d = x.shape[x.shape.length - 1];
   const p = options.dropout ?? 0;
   const drop = (t: Tensor, key: string) => dropout(t, `${name}.${key}`, { p, training: p > 0 });
-  const attn = attention(rmsNorm(x, `${name}.ln1`), `${name}.attn`, { ...options, scale: false });
+  // T5 drops the attention output, not its probabilities.
+  const attn = attention(rmsNorm(x, `${name}.ln1`), `${name}.attn`, {
+    ...options,
+    scale: false,
+    dropout: 0,
+  });
   const h = g.add(x, drop(attn, "drop1"));
   const inner = g.relu(linear(rmsNorm(h, `${name}.ln2`), `${name}.ff.wi`, {
     outFeatures: options.dFf,

@@ -53,6 +53,7 @@ export const OP_TYPES = [
   "ReduceSum",
   "ReduceMean",
   "ReduceMax",
+  "ArgMax",
   "Softmax",
   "LogSoftmax",
   "Gather",
