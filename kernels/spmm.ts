@@ -8,6 +8,14 @@
  * threads that share the heap ({@linkcode createSparseEngine}). Widths that
  * are not a multiple of 4 take a plain JS loop ({@linkcode spmmJs}).
  *
+ * The layer mean runs its L products over two layer buffers in the heap,
+ * with the sum, the first layer's `x0` and the last layer's scaling fused
+ * into the products. Arrays allocated in the heap ({@linkcode
+ * SparseEngine.alloc}) are read and written in place, so a training loop
+ * that keeps its table, its propagated table and their gradients there
+ * copies nothing per product (LightGCN's trainer; the optimizer of
+ * `table_adam.ts` updates such a table in place).
+ *
  * Matrices are treated as immutable: a matrix is copied into the heap on
  * first use and recognised by identity afterwards.
  *
@@ -15,7 +23,7 @@
  */
 
 import { type CsrMatrix, transpose } from "./adjacency.ts";
-import { MAX_THREADS, type SpmmEngine, startEngine, syncEngine } from "./_spmm_engine.ts";
+import { MAX_THREADS, startHeap, syncHeap, type WasmHeap } from "./_wasm_heap.ts";
 
 /** Options of the sparse products. */
 export interface SpmmOptions {
@@ -41,6 +49,14 @@ export interface SparseEngine {
   propagateMean(a: CsrMatrix, x0: Float32Array, options?: PropagateOptions): Float32Array;
   /** Gradient of {@linkcode propagateMean} w.r.t. `x0`: `mean_l (A^T)^l g`. */
   propagateMeanBackward(a: CsrMatrix, g: Float32Array, options?: PropagateOptions): Float32Array;
+  /**
+   * `floats` zeros in the engine's heap, as a view that stays valid until
+   * {@linkcode free}. Products given such views (as `x`, `x0`, `g` or `out`)
+   * read and write them in place instead of copying them in and out.
+   */
+  alloc(floats: number): Float32Array;
+  /** Releases a view made by {@linkcode alloc}. */
+  free(view: Float32Array): void;
   /** Stops the workers; the engine cannot be used afterwards. */
   close(): void;
 }
@@ -134,24 +150,38 @@ function transposed(a: CsrMatrix): CsrMatrix {
 }
 
 class Engine implements SparseEngine {
-  readonly #core: SpmmEngine;
-  constructor(core: SpmmEngine) {
-    this.#core = core;
+  readonly #heap: WasmHeap;
+  constructor(heap: WasmHeap) {
+    this.#heap = heap;
+    heaps.set(this, heap);
   }
 
   get threads(): number {
-    return this.#core.threads;
+    return this.#heap.threads;
+  }
+
+  alloc(floats: number): Float32Array {
+    if (!Number.isInteger(floats) || floats < 0) {
+      throw new RangeError(`Expected a non-negative integer count of floats but found ${floats}`);
+    }
+    return this.#heap.floats(this.#heap.alloc(floats * 4), floats);
+  }
+
+  free(view: Float32Array): void {
+    if (!this.#heap.owns(view)) throw new TypeError("Expected a view allocated by this engine");
+    this.#heap.free(view.byteOffset);
   }
 
   spmm(a: CsrMatrix, x: Float32Array, options: SpmmOptions = {}): Float32Array {
     const d = widthOf(a, x, "x");
     if (d % 4 !== 0) return spmmJs(a, x, options);
     const y = outFor(a, d, options.out);
-    const core = this.#core;
-    const [res, [xp, yp]] = core.prepare(a, 2, Math.max(a.nRows, a.nCols) * d);
-    core.floats(xp, x.length).set(x);
-    core.spmm(res, xp, yp, d, 0);
-    y.set(core.floats(yp, y.length));
+    const heap = this.#heap;
+    const res = heap.resident(a);
+    const [xp, yp] = heap.scratch(2, Math.max(a.nRows, a.nCols) * d);
+    heap.floats(xp, x.length).set(x);
+    heap.spmm(res, xp, yp, d, 0, 0);
+    y.set(heap.floats(yp, y.length));
     return y;
   }
 
@@ -168,17 +198,25 @@ class Engine implements SparseEngine {
     const d = widthOf(a, x0, "x0");
     const out = outFor(a, d, options.out);
     if (d % 4 !== 0) return propagateJs(a, x0, layers, out);
-    const core = this.#core;
-    const [res, [p0, p1, sum]] = core.prepare(a, 3, a.nRows * d);
-    core.floats(p0, x0.length).set(x0);
-    core.floats(sum, x0.length).set(x0);
-    let from = p0, to = p1;
-    for (let l = 0; l < layers; l++) {
-      core.spmm(res, from, to, d, sum);
-      [from, to] = [to, from];
+    if (out === x0) throw new TypeError("Expected out to be another array than x0");
+    if (layers === 0) return out.set(x0), out;
+    const heap = this.#heap;
+    const res = heap.resident(a);
+    // Views of the heap are used in place; other arrays are copied in and out.
+    const inHeap = heap.owns(x0), outHeap = heap.owns(out);
+    const [l0, l1, xs, os] = heap.scratch(2 + (inHeap ? 0 : 1) + (outHeap ? 0 : 1), x0.length);
+    const xp = inHeap ? x0.byteOffset : xs;
+    const sum = outHeap ? out.byteOffset : (inHeap ? xs : os);
+    if (!inHeap) heap.floats(xp, x0.length).set(x0);
+    // Layer l reads layer l - 1 and adds itself to the sum; the first starts
+    // the sum from x0, the last scales it and keeps no layer output.
+    let from = xp, to = l0;
+    for (let l = 1; l <= layers; l++) {
+      const last = l === layers;
+      heap.spmm(res, from, last ? 0 : to, d, sum, l === 1 ? xp : sum, last ? 1 / (layers + 1) : 1);
+      [from, to] = [to, from === xp ? l1 : from];
     }
-    core.scale(sum, a.nRows, d, 1 / (layers + 1));
-    out.set(core.floats(sum, out.length));
+    if (!outHeap) out.set(heap.floats(sum, out.length));
     return out;
   }
 
@@ -191,8 +229,18 @@ class Engine implements SparseEngine {
   }
 
   close(): void {
-    this.#core.close();
+    this.#heap.close();
   }
+}
+
+/** The heap behind each engine, for the other kernels of kernels/ (`table_adam.ts`). */
+const heaps = new WeakMap<SparseEngine, WasmHeap>();
+
+/** The heap of `engine`; kernels/ only. */
+export function heapOf(engine: SparseEngine): WasmHeap {
+  const heap = heaps.get(engine);
+  if (!heap) throw new TypeError("Expected an engine made by createSparseEngine");
+  return heap;
 }
 
 function propagateJs(a: CsrMatrix, x0: Float32Array, layers: number, out: Float32Array) {
@@ -227,12 +275,12 @@ export async function createSparseEngine(options: SparseEngineOptions = {}): Pro
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new RangeError(`Expected threads in [1, ${MAX_THREADS}] but found ${threads}`);
   }
-  return new Engine(await startEngine(threads));
+  return new Engine(await startHeap(threads));
 }
 
 let single: Engine | undefined;
 function defaultEngine(): Engine {
-  return single ??= new Engine(syncEngine());
+  return single ??= new Engine(syncHeap());
 }
 
 /**

@@ -173,3 +173,39 @@ Deno.test("spmm() writes into out and rejects mismatched shapes", () => {
     name: "RangeError",
   });
 });
+
+Deno.test("propagateMean() on views of the heap works in place and equals the copying path", async () => {
+  const rng = createRng(8);
+  const a = randomGraph(rng, 50, 200);
+  for (const threads of [1, 2]) {
+    const engine = await createSparseEngine({ threads });
+    try {
+      for (const layers of [1, 3]) {
+        const d = 8;
+        const x = randomX(rng, a.nRows * d);
+        const want = engine.propagateMean(a, x, { layers });
+        const x0 = engine.alloc(x.length), out = engine.alloc(x.length);
+        x0.set(x);
+        assert.equal(engine.propagateMean(a, x0, { layers, out }), out);
+        assert.deepEqual(out, want, `${threads} threads L${layers}: in place`);
+        assert.deepEqual(x0, x, "x0 is left as it was");
+        // Mixed: a heap input into an ordinary output, and the reverse.
+        assert.deepEqual(engine.propagateMean(a, x0, { layers }), want);
+        const back = engine.alloc(x.length);
+        assert.deepEqual(engine.propagateMeanBackward(a, x, { layers, out: back }), want);
+        assert.throws(() => engine.propagateMean(a, out, { layers, out }), { name: "TypeError" });
+        for (const v of [x0, out, back]) engine.free(v);
+      }
+      // Freed space is reused, and fresh allocations are zeros.
+      const first = engine.alloc(1000);
+      first.fill(7);
+      engine.free(first);
+      const again = engine.alloc(1000);
+      assert.equal(again.byteOffset, first.byteOffset);
+      assert.ok(again.every((v) => v === 0));
+      assert.throws(() => engine.free(new Float32Array(4)), { name: "TypeError" });
+    } finally {
+      engine.close();
+    }
+  }
+});
