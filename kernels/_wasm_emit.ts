@@ -14,7 +14,8 @@
 export const T_I32 = 0x7f;
 export const T_F32 = 0x7d;
 export const T_V128 = 0x7b;
-export const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, END = 0x0b, BR = 0x0c, BR_IF = 0x0d;
+export const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b, BR = 0x0c;
+export const BR_IF = 0x0d;
 export const VOID = 0x40;
 export const LOCAL_GET = 0x20, LOCAL_SET = 0x21;
 export const I32_LOAD = 0x28, F32_LOAD = 0x2a, I32_CONST = 0x41;
@@ -100,6 +101,14 @@ export const ifThen = (cond: number[], body: number[]): number[] => [
   ...body,
   END,
 ];
+
+/** `cond ? then : otherwise`, both of value type `type`. */
+export const ifElse = (
+  cond: number[],
+  type: number,
+  then: number[],
+  otherwise: number[],
+): number[] => [...cond, IF, type, ...then, ELSE, ...otherwise, END];
 
 /**
  * `while (!(exit)) { body }`: a block around a loop whose head branches out

@@ -176,10 +176,22 @@ export class WasmHeap {
     return this.#scratch.slice(0, count);
   }
 
-  /** `y = A x` and `sum = (base + A x) * alpha` (see `_spmm_wasm.ts`), rows split over threads. */
-  spmm(res: Resident, x: number, y: number, d: number, sum: number, base: number, alpha = 1) {
-    const args = [res.off, res.col, res.val, x, y, d, sum, base, floatBits(alpha)];
-    this.run(OP_SPMM, args, res.bounds);
+  /**
+   * `y = A x` and `sum = (base + A x) * alpha` (see `_spmm_wasm.ts`), rows
+   * split over threads: every row, or the `count` rows listed at `list`.
+   */
+  spmm(
+    res: Resident,
+    x: number,
+    y: number,
+    d: number,
+    sum: number,
+    base: number,
+    alpha = 1,
+    list?: { ptr: number; count: number },
+  ) {
+    const args = [res.off, res.col, res.val, x, y, d, sum, base, floatBits(alpha), list?.ptr ?? 0];
+    this.run(OP_SPMM, args, list ? evenBounds(list.count, this.threads) : res.bounds);
   }
 
   /** Runs `op` on every thread over its range of `bounds`, the caller's thread taking part 0. */
@@ -233,7 +245,7 @@ export function runPart(
 ): void {
   if (r0 >= r1) return;
   if (op === OP_SPMM) {
-    k.spmm(a[0], a[1], a[2], a[3], a[4], a[5], r0, r1, a[6], a[7], bitsFloat(a[8]));
+    k.spmm(a[0], a[1], a[2], a[3], a[4], a[5], r0, r1, a[6], a[7], bitsFloat(a[8]), a[9]);
     return;
   }
   // Adam: p g m v, then d (dense) or rows d (by rows), then the seven floats.

@@ -35,6 +35,12 @@ export interface SpmmOptions {
 export interface PropagateOptions extends SpmmOptions {
   /** Number of propagation layers `L`; the mean runs over layers `0 .. L`. @default 3 */
   layers?: number;
+  /**
+   * The rows of the mean that are needed (a batch's nodes): the last layer
+   * is computed for these rows only, and the other rows of `out` are left
+   * undefined. @default every row
+   */
+  rows?: Int32Array;
 }
 
 /** Sparse products bound to one heap and a fixed number of threads. */
@@ -151,6 +157,8 @@ function transposed(a: CsrMatrix): CsrMatrix {
 
 class Engine implements SparseEngine {
   readonly #heap: WasmHeap;
+  #list = 0;
+  #listCapacity = 0;
   constructor(heap: WasmHeap) {
     this.#heap = heap;
     heaps.set(this, heap);
@@ -210,10 +218,21 @@ class Engine implements SparseEngine {
     if (!inHeap) heap.floats(xp, x0.length).set(x0);
     // Layer l reads layer l - 1 and adds itself to the sum; the first starts
     // the sum from x0, the last scales it and keeps no layer output.
+    const list = options.rows && this.#listOf(options.rows);
     let from = xp, to = l0;
     for (let l = 1; l <= layers; l++) {
       const last = l === layers;
-      heap.spmm(res, from, last ? 0 : to, d, sum, l === 1 ? xp : sum, last ? 1 / (layers + 1) : 1);
+      const base = l === 1 ? xp : sum;
+      heap.spmm(
+        res,
+        from,
+        last ? 0 : to,
+        d,
+        sum,
+        base,
+        last ? 1 / (layers + 1) : 1,
+        last ? list : undefined,
+      );
       [from, to] = [to, from === xp ? l1 : from];
     }
     if (!outHeap) out.set(heap.floats(sum, out.length));
@@ -226,6 +245,18 @@ class Engine implements SparseEngine {
     options: PropagateOptions = {},
   ): Float32Array {
     return this.propagateMean(transposed(a), g, options);
+  }
+
+  /** `rows` copied into the heap, where the kernel reads them. */
+  #listOf(rows: Int32Array): { ptr: number; count: number } {
+    const heap = this.#heap;
+    if (rows.length > this.#listCapacity) {
+      if (this.#listCapacity > 0) heap.free(this.#list);
+      this.#list = heap.alloc(rows.length * 4);
+      this.#listCapacity = rows.length;
+    }
+    heap.ints(this.#list, rows.length).set(rows);
+    return { ptr: this.#list, count: rows.length };
   }
 
   close(): void {

@@ -194,6 +194,14 @@ Deno.test("propagateMean() on views of the heap works in place and equals the co
         const back = engine.alloc(x.length);
         assert.deepEqual(engine.propagateMeanBackward(a, x, { layers, out: back }), want);
         assert.throws(() => engine.propagateMean(a, out, { layers, out }), { name: "TypeError" });
+        // Some rows only: those equal the full mean's.
+        const rows = Int32Array.from([7, 3, 41, 0, 12]);
+        const some = engine.alloc(x.length);
+        engine.propagateMean(a, x0, { layers, out: some, rows });
+        for (const r of rows) {
+          assert.deepEqual(some.subarray(r * d, r * d + d), want.subarray(r * d, r * d + d));
+        }
+        engine.free(some);
         for (const v of [x0, out, back]) engine.free(v);
       }
       // Freed space is reused, and fresh allocations are zeros.

@@ -86,6 +86,13 @@ export interface TableAdam {
   touch(name: string, ids: ArrayLike<number>, count?: number): void;
   /** One update of every table at learning rate `lr` (default: the options' `lr`). */
   step(lr?: number): Promise<void>;
+  /**
+   * Makes `store`'s entry of each table this optimizer's array (so that
+   * scorers, snapshots and checkpoints read the current values in place),
+   * first copying in a value that was stored there since (a restored
+   * snapshot).
+   */
+  syncStore(store: ParamStore): void;
   /** Releases the tables' memory; the views must not be used after. */
   free(): void;
 }
@@ -121,7 +128,8 @@ abstract class RowGradients implements TableAdam {
   protected stepCount = 0;
 
   constructor(options: TableAdamOptions) {
-    this.options = { beta1: 0.9, beta2: 0.999, eps: 1e-8, rows: "dense", ...options };
+    const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, rows = "dense" } = options;
+    this.options = { lr, beta1, beta2, eps, rows };
     this.rows = this.options.rows;
     if (this.rows !== "dense" && this.rows !== "sparse") {
       throw new RangeError(`Expected rows "dense" or "sparse" but found "${this.rows}"`);
@@ -155,6 +163,15 @@ abstract class RowGradients implements TableAdam {
 
   grad(name: string): Float32Array {
     return this.table(name).g;
+  }
+
+  syncStore(store: ParamStore): void {
+    for (const { spec } of this.tables.values()) {
+      const held = this.values(spec.name), stored = store.get(spec.name)?.data;
+      if (stored === held) continue;
+      if (stored) held.set(stored);
+      store.set(spec.name, held, [spec.rows, spec.dim]);
+    }
   }
 
   touch(name: string, ids: ArrayLike<number>, count = ids.length): void {
