@@ -215,9 +215,9 @@ export async function createBprMfTrainer(
   return async (users, pos, neg, weights) => {
     opt.syncStore(store);
     const ut = opt.values(USERS), it = opt.values(ITEMS);
-    copyRows(ut, users, feeds.u, d);
-    copyRows(it, pos, feeds.i, d);
-    copyRows(it, neg, feeds.j, d);
+    engine.gatherRows(ut, users, feeds.u);
+    engine.gatherRows(it, pos, feeds.i);
+    engine.gatherRows(it, neg, feeds.j);
     const { loss, grads } = await step.run({ ...feeds, weights });
     opt.addRows(USERS, users, grads.u.data as Float32Array);
     opt.addRows(ITEMS, pos, grads.i.data as Float32Array);
@@ -238,11 +238,6 @@ export async function createBprMfTrainer(
     await opt.step();
     return loss;
   };
-}
-
-/** `out[k] = table[ids[k]]`, rows of `d` floats. */
-function copyRows(table: Float32Array, ids: Int32Array, out: Float32Array, d: number): void {
-  for (let k = 0; k < ids.length; k++) out.set(table.subarray(ids[k] * d, ids[k] * d + d), k * d);
 }
 
 /** RecBole's xavier-normal init; its tables have one padding row each. */

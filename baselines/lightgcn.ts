@@ -230,20 +230,15 @@ export async function createLightGcnTrainer(
       engine.propagateMean(a, x0, { layers, out: propagated, rows });
       lap("forward");
       PARTS.forEach((part, t) => {
-        const pf = feeds[`p.${part}`], ef = feeds[`e.${part}`];
-        for (let k = 0; k < b; k++) {
-          const o = ids[t][k] * d;
-          pf.set(propagated.subarray(o, o + d), k * d);
-          if (ef) ef.set(x0.subarray(o, o + d), k * d);
-        }
+        engine.gatherRows(propagated, ids[t], feeds[`p.${part}`]);
+        if (ego) engine.gatherRows(x0, ids[t], feeds[`e.${part}`]);
       });
       feeds.weights.set(w);
       lap("gather");
       const { loss, grads } = await step.run(feeds);
       lap("ort_step");
       PARTS.forEach((part, t) => {
-        const gp = grads[`p.${part}`].data as Float32Array;
-        for (let k = 0; k < b; k++) addRow(gradP, ids[t][k] * d, gp, k * d, d);
+        engine.addRows(gradP, ids[t], grads[`p.${part}`].data as Float32Array);
       });
       lap("scatter");
       engine.propagateMeanBackward(a, gradP, { layers, out: adam.grad(EMBEDDING) });
@@ -261,11 +256,6 @@ export async function createLightGcnTrainer(
     },
     propagate: () => engine.propagateMean(a, e0(), { layers }),
   };
-}
-
-/** `y[yo..yo+d) += x[xo..xo+d)`. */
-function addRow(y: Float32Array, yo: number, x: Float32Array, xo: number, d: number): void {
-  for (let j = 0; j < d; j++) y[yo + j] += x[xo + j];
 }
 
 /** `Â` of the training interactions. */

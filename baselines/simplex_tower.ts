@@ -203,13 +203,14 @@ export async function createSimplexTrainer(
   const update = options.update ?? "dense";
   const tables = [{ name: USERS, rows: options.nUsers }, { name: ITEMS, rows: options.nItems + 1 }]
     .map((t) => ({ ...t, dim: d }));
+  const engine = options.engine ?? await createSparseEngine({ threads: 1 });
   const opt = update === "onnx"
     ? await createOnnxTableAdam(store, tables, { lr: options.lr, ...runtime })
-    : createTableAdam(
-      options.engine ?? await createSparseEngine({ threads: 1 }),
-      tables.map((t) => ({ ...t, init: store.get(t.name)!.data })),
-      { lr: options.lr, rows: update },
-    );
+    : createTableAdam(engine, tables.map((t) => ({ ...t, init: store.get(t.name)!.data })), {
+      lr: options.lr,
+      rows: update,
+    });
+  const gather = engine.gatherRows.bind(engine);
   const feeds: Record<string, Float32Array> = {
     ue: new Float32Array(b * d),
     pe: new Float32Array(b * d),
@@ -219,8 +220,6 @@ export async function createSimplexTrainer(
   };
   const len = new Float32Array(b);
   const touched = new Int32Array(b * h);
-  const copy = (to: Float32Array, at: number, from: Float32Array, row: number) =>
-    to.set(from.subarray(row * d, row * d + d), at * d);
   const add = (to: Float32Array, row: number, from: Float32Array, at: number, scale: number) => {
     for (let j = 0; j < d; j++) to[row * d + j] += scale * from[at * d + j];
   };
@@ -230,10 +229,10 @@ export async function createSimplexTrainer(
     const { hmean, hsq } = feeds;
     hmean.fill(0);
     hsq.fill(0);
+    gather(users, batch.users, feeds.ue);
+    gather(items, batch.pos, feeds.pe);
+    gather(items, batch.neg, feeds.ne);
     for (let i = 0; i < b; i++) {
-      copy(feeds.ue, i, users, batch.users[i]);
-      copy(feeds.pe, i, items, batch.pos[i]);
-      for (let j = 0; j < k; j++) copy(feeds.ne, i * k + j, items, batch.neg[i * k + j]);
       let n = 0;
       for (let t = i * h; t < (i + 1) * h; t++) {
         const m = batch.mask[t], o = batch.history[t] * d;

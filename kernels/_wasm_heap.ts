@@ -98,6 +98,12 @@ export class WasmHeap {
     return b;
   }
 
+  /** The kernels, for ops small enough to run on the caller's thread alone. */
+  get kernels(): Kernels {
+    this.#open();
+    return this.#kernels;
+  }
+
   /** A float view of `count` floats at byte address `ptr`. */
   floats(ptr: number, count: number): Float32Array {
     return new Float32Array(this.#buffer(), ptr, count);

@@ -1,6 +1,7 @@
 /**
  * The engine's WebAssembly module: the propagation kernel
- * (`_spmm_wasm.ts`) and the optimizer kernels (`_adam_wasm.ts`) in one
+ * (`_spmm_wasm.ts`), the optimizer kernels (`_adam_wasm.ts`) and the row
+ * gathers and scatters (`_rows_wasm.ts`) in one
  * module over one shared memory, compiled once per process and instantiated
  * by the caller's thread and by each worker.
  *
@@ -8,11 +9,12 @@
  */
 
 import { ADAM_FUNCTIONS, type AdamKernels } from "./_adam_wasm.ts";
+import { ROWS_FUNCTIONS, type RowsKernels } from "./_rows_wasm.ts";
 import { SPMM_FUNCTIONS, type SpmmKernels } from "./_spmm_wasm.ts";
 import { emitModule } from "./_wasm_emit.ts";
 
 /** Every kernel of the module. */
-export type Kernels = SpmmKernels & AdamKernels;
+export type Kernels = SpmmKernels & AdamKernels & RowsKernels;
 
 const modules = new Map<number, WebAssembly.Module>();
 
@@ -21,7 +23,7 @@ export function instantiateKernels(memory: WebAssembly.Memory, maxPages: number)
   let mod = modules.get(maxPages);
   if (mod === undefined) {
     mod = new WebAssembly.Module(
-      emitModule([...SPMM_FUNCTIONS, ...ADAM_FUNCTIONS], true, maxPages),
+      emitModule([...SPMM_FUNCTIONS, ...ADAM_FUNCTIONS, ...ROWS_FUNCTIONS], true, maxPages),
     );
     modules.set(maxPages, mod);
   }

@@ -63,6 +63,18 @@ export interface SparseEngine {
   alloc(floats: number): Float32Array;
   /** Releases a view made by {@linkcode alloc}. */
   free(view: Float32Array): void;
+  /**
+   * `out[k] = table[ids[k]]`, rows of `out.length / ids.length` floats: a
+   * batch's rows of a table, for a session's inputs. A table in the heap is
+   * read by a SIMD kernel, another by a JS loop.
+   */
+  gatherRows(table: Float32Array, ids: Int32Array, out: Float32Array): Float32Array;
+  /**
+   * `table[ids[k]] += rows[k]` in the order of `k` (repeated ids add up),
+   * rows of `rows.length / ids.length` floats: a session's row gradients
+   * scattered into a table's.
+   */
+  addRows(table: Float32Array, ids: Int32Array, rows: Float32Array): void;
   /** Stops the workers; the engine cannot be used afterwards. */
   close(): void;
 }
@@ -89,6 +101,17 @@ function outFor(a: CsrMatrix, d: number, out: Float32Array | undefined): Float32
     throw new TypeError(`Expected out to hold ${a.nRows} x ${d} floats but found ${out.length}`);
   }
   return out;
+}
+
+/** The row width of a gather or scatter between `table` and `ids.length` rows of `rows`. */
+function rowWidth(table: Float32Array, ids: Int32Array, rows: Float32Array, what: string): number {
+  const d = ids.length === 0 ? 4 : rows.length / ids.length;
+  if (!Number.isInteger(d) || d === 0 || table.length % d !== 0) {
+    throw new TypeError(
+      `Expected ${what} to hold ${ids.length} rows of a table of ${table.length} floats but found ${rows.length} floats`,
+    );
+  }
+  return d;
 }
 
 function checkLayers(layers: number): void {
@@ -245,6 +268,47 @@ class Engine implements SparseEngine {
     options: PropagateOptions = {},
   ): Float32Array {
     return this.propagateMean(transposed(a), g, options);
+  }
+
+  gatherRows(table: Float32Array, ids: Int32Array, out: Float32Array): Float32Array {
+    const d = rowWidth(table, ids, out, "out");
+    if (!this.#heap.owns(table) || d % 4 !== 0) {
+      for (let k = 0; k < ids.length; k++) {
+        const o = ids[k] * d, f = k * d;
+        for (let j = 0; j < d; j++) out[f + j] = table[o + j];
+      }
+      return out;
+    }
+    const list = this.#listOf(ids), stage = this.#stage(out.length);
+    this.#heap.kernels.rows_copy(stage.byteOffset, table.byteOffset, list.ptr, ids.length, d);
+    out.set(stage);
+    return out;
+  }
+
+  addRows(table: Float32Array, ids: Int32Array, rows: Float32Array): void {
+    const d = rowWidth(table, ids, rows, "rows");
+    if (!this.#heap.owns(table) || d % 4 !== 0) {
+      for (let k = 0; k < ids.length; k++) {
+        const o = ids[k] * d, f = k * d;
+        for (let j = 0; j < d; j++) table[o + j] += rows[f + j];
+      }
+      return;
+    }
+    const list = this.#listOf(ids);
+    let from = rows;
+    if (!this.#heap.owns(rows)) (from = this.#stage(rows.length)).set(rows);
+    this.#heap.kernels.rows_add(table.byteOffset, from.byteOffset, list.ptr, ids.length, d);
+  }
+
+  #stageView: Float32Array | undefined;
+
+  /** A staging view of `floats` floats in the heap (reused). */
+  #stage(floats: number): Float32Array {
+    if (!this.#stageView || this.#stageView.length < floats) {
+      if (this.#stageView) this.#heap.free(this.#stageView.byteOffset);
+      this.#stageView = this.#heap.floats(this.#heap.alloc(floats * 4), floats);
+    }
+    return this.#stageView.subarray(0, floats);
   }
 
   /** `rows` copied into the heap, where the kernel reads them. */

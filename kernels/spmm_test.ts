@@ -217,3 +217,28 @@ Deno.test("propagateMean() on views of the heap works in place and equals the co
     }
   }
 });
+
+Deno.test("gatherRows() and addRows() move rows between heap tables and plain arrays", async () => {
+  const engine = await createSparseEngine({ threads: 1 });
+  try {
+    const d = 8, rows = 5;
+    const plain = Float32Array.from({ length: rows * d }, (_, i) => i);
+    const heap = engine.alloc(rows * d);
+    heap.set(plain);
+    const ids = Int32Array.from([3, 0, 3]);
+    for (const table of [plain, heap]) {
+      const out = engine.gatherRows(table, ids, new Float32Array(3 * d));
+      assert.deepEqual(Array.from(out.subarray(0, d)), [24, 25, 26, 27, 28, 29, 30, 31]);
+      assert.deepEqual(Array.from(out.subarray(d, 2 * d)), [0, 1, 2, 3, 4, 5, 6, 7]);
+      // Repeated rows add up, in order.
+      engine.addRows(table, ids, new Float32Array(3 * d).fill(0.5));
+      assert.equal(table[3 * d], 25);
+      assert.equal(table[0], 0.5);
+      assert.equal(table[d], 8);
+    }
+    assert.deepEqual(heap, plain);
+    assert.throws(() => engine.gatherRows(heap, ids, new Float32Array(7)), { name: "TypeError" });
+  } finally {
+    engine.close();
+  }
+});

@@ -232,6 +232,19 @@ class WasmAdam extends RowGradients {
     return this.#state.get(name)!.p;
   }
 
+  override addRows(
+    name: string,
+    ids: Int32Array,
+    from: Float32Array,
+    scale = 1,
+    count = ids.length,
+  ): void {
+    if (scale !== 1) return super.addRows(name, ids, from, scale, count);
+    this.touch(name, ids, count);
+    const d = this.table(name).spec.dim;
+    this.#engine.addRows(this.grad(name), ids.subarray(0, count), from.subarray(0, count * d));
+  }
+
   step(lr = this.options.lr): Promise<void> {
     const { beta1, beta2, eps } = this.options;
     const c = adamConstants(lr, beta1, beta2, eps, ++this.stepCount).map(floatBits);
