@@ -241,7 +241,9 @@ export async function createLightGcnTrainer(
         engine.addRows(gradP, ids[t], grads[`p.${part}`].data as Float32Array);
       });
       lap("scatter");
-      engine.propagateMeanBackward(a, gradP, { layers, out: adam.grad(EMBEDDING) });
+      // dLoss/dP is zero outside the batch's nodes: the first product reads those rows only.
+      const inputRows = onnx ? undefined : distinct.subarray(0, count);
+      engine.propagateMeanBackward(a, gradP, { layers, out: adam.grad(EMBEDDING), inputRows });
       lap("backward");
       for (let c = 0; c < count; c++) gradP.fill(0, distinct[c] * d, distinct[c] * d + d);
       if (ego) {

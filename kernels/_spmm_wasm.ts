@@ -1,12 +1,12 @@
 /**
- * The sparse propagation kernel, emitted as WebAssembly SIMD by
+ * The sparse propagation kernels, emitted as WebAssembly SIMD by
  * `_wasm_emit.ts`:
  *
- * `spmm(offsets, columns, values, x, y, d, r0, r1, sum, base, alpha, list)`:
- * for rows `r0 .. r1` of a CSR matrix `A` (or, when `list` is not 0, for
- * rows `list[r0 .. r1)`), `a[r] = sum_k values[k] * x[columns[k]]` (pointers
- * are byte addresses, `d` is the row width in floats, a multiple of 4);
- * then `y[r] = a[r]` unless `y` is 0, and
+ * `spmm(offsets, columns, values, x, y, d, r0, r1, sum, base, alpha, list,
+ * mask)`: for rows `r0 .. r1` of a CSR matrix `A` (or, when `list` is not 0,
+ * for rows `list[r0 .. r1)`), `a[r] = sum_k values[k] * x[columns[k]]`
+ * (pointers are byte addresses, `d` is the row width in floats, a multiple
+ * of 4); then `y[r] = a[r]` unless `y` is 0, and
  * `sum[r] = (base[r] + a[r]) * alpha` unless `sum` is 0 (`base` must then be
  * given; it may be `sum` itself). The second store fuses LightGCN's layer
  * mean into the product: the first layer starts the sum from `x0` (`base =
@@ -15,12 +15,18 @@
  * scaling pass is needed. Multiplying by `alpha = 1` is exact, so the sums
  * round as `x0 + A x0 + ... + A^L x0` added in that order would.
  *
- * Accumulators for 32 floats stay in eight v128 registers while the row's
- * non-zeros stream past, so the outputs are written once per row instead of
- * once per non-zero, and each non-zero's column and weight are read once
- * per 32 floats (eight registers measured 5-10% faster than four at
- * d = 64 on Beauty's graph; sixteen were no better); loops of four and of
- * one register handle the tail.
+ * `spmm_masked` (same arguments) skips the non-zeros whose column has a 0
+ * byte in `mask`: for an `x` known to be zero outside a few rows (a batch's
+ * gradient, in the first layer of LightGCN's backward), it reads those rows
+ * only (on Beauty, a batch's rows take a third of the non-zeros; the layer
+ * took about half the time). Skipping zero rows leaves the sums as they are.
+ *
+ * Accumulators for 64 floats stay in sixteen v128 registers while the
+ * row's non-zeros stream past, so the outputs are written once per row
+ * instead of once per non-zero, and each non-zero's column, weight and
+ * mask byte are read once per 64 floats (sixteen registers measured 5-15%
+ * faster than four at d = 64 on Beauty's graph, eight in between); loops of
+ * four and of one register handle the tail.
  * Column panels narrower than `d` were measured slower at d = 512 (more TLB
  * misses), so a row is always done whole.
  *
@@ -39,6 +45,7 @@ import {
   I32_GE_S,
   I32_GT_S,
   I32_LOAD,
+  I32_LOAD8_U,
   I32_MUL,
   I32_SHL,
   ifElse,
@@ -59,15 +66,15 @@ import {
 
 // Parameters.
 const P_OFF = 0, P_COL = 1, P_VAL = 2, P_X = 3, P_Y = 4, P_D = 5, P_R0 = 6, P_R1 = 7;
-const P_SUM = 8, P_BASE = 9, P_ALPHA = 10, P_LIST = 11;
+const P_SUM = 8, P_BASE = 9, P_ALPHA = 10, P_LIST = 11, P_MASK = 12;
 // i32 locals, then v128 locals.
-const L_ROWB = 12, L_K0 = 13, L_K1 = 14, L_K = 15, L_J = 16, L_YROW = 17, L_XA = 18;
-const L_SROW = 19, L_BROW = 20, L_ROW = 21;
-const LANES = 8;
-const L_W = 22, L_ALPHA = 23, L_ACC = 24; // L_ACC .. L_ACC + LANES - 1
+const L_ROWB = 13, L_K0 = 14, L_K1 = 15, L_K = 16, L_J = 17, L_YROW = 18, L_XA = 19;
+const L_SROW = 20, L_BROW = 21, L_ROW = 22;
+const LANES = 16;
+const L_W = 23, L_ALPHA = 24, L_ACC = 25; // L_ACC .. L_ACC + LANES - 1
 
 /** Loop over j while `j + lanes * 16 <= rowBytes`, with `lanes` accumulators. */
-function jLoop(lanes: number): number[] {
+function jLoop(lanes: number, masked: boolean): number[] {
   const width = lanes * 16;
   const each = (f: (l: number) => number[]) => Array.from({ length: lanes }, (_, l) => f(l)).flat();
   const kBody = [
@@ -87,16 +94,22 @@ function jLoop(lanes: number): number[] {
     ...get(L_J),
     I32_ADD,
     ...set(L_XA),
-    ...each((l) => [
-      ...get(L_ACC + l),
-      ...get(L_W),
-      ...load128(get(L_XA), 16 * l),
-      ...simd(F32X4_MUL),
-      ...simd(F32X4_ADD),
-      ...set(L_ACC + l),
-    ]),
-    ...inc(L_K, i32(1)),
   ];
+  const accumulate = each((l) => [
+    ...get(L_ACC + l),
+    ...get(L_W),
+    ...load128(get(L_XA), 16 * l),
+    ...simd(F32X4_MUL),
+    ...simd(F32X4_ADD),
+    ...set(L_ACC + l),
+  ]);
+  const column = [...at4(get(P_COL), get(L_K)), I32_LOAD, ...memarg(2, 0)];
+  kBody.push(
+    ...(masked
+      ? ifThen([...get(P_MASK), ...column, I32_ADD, I32_LOAD8_U, ...memarg(0, 0)], accumulate)
+      : accumulate),
+    ...inc(L_K, i32(1)),
+  );
   const rowAt = (row: number) => [...get(row), ...get(L_J), I32_ADD];
   return whileNot([...get(L_J), ...i32(width), I32_ADD, ...get(L_ROWB), I32_GT_S], [
     ...each((l) => [...zero128(), ...set(L_ACC + l)]),
@@ -120,7 +133,7 @@ function jLoop(lanes: number): number[] {
   ]);
 }
 
-function spmmCode(): number[] {
+function spmmCode(masked: boolean): number[] {
   const rowOf = (ptr: number) => [...get(ptr), ...get(L_ROW), ...get(L_ROWB), I32_MUL, I32_ADD];
   return [
     ...get(P_D),
@@ -155,36 +168,41 @@ function spmmCode(): number[] {
       ...set(L_BROW),
       ...i32(0),
       ...set(L_J),
-      ...jLoop(LANES),
-      ...jLoop(4),
-      ...jLoop(1),
+      ...jLoop(LANES, masked),
+      ...jLoop(4, masked),
+      ...jLoop(1, masked),
       ...inc(P_R0, i32(1)),
     ]),
   ];
 }
 
 /** The propagation kernels, for the engine's module. */
-export const SPMM_FUNCTIONS: readonly WasmFunction[] = [{
-  name: "spmm",
-  params: [...new Array(10).fill(T_I32), T_F32, T_I32],
+export const SPMM_FUNCTIONS: readonly WasmFunction[] = [false, true].map((masked) => ({
+  name: masked ? "spmm_masked" : "spmm",
+  params: [...new Array(10).fill(T_I32), T_F32, T_I32, T_I32],
   locals: [[10, T_I32], [2 + LANES, T_V128]],
-  code: spmmCode(),
-}];
+  code: spmmCode(masked),
+}));
 
-/** The kernels as JS sees them (all pointers are byte addresses). */
+/** The arguments of both kernels (all pointers are byte addresses). */
+type SpmmArgs = [
+  off: number,
+  col: number,
+  val: number,
+  x: number,
+  y: number,
+  d: number,
+  r0: number,
+  r1: number,
+  sum: number,
+  base: number,
+  alpha: number,
+  list: number,
+  mask: number,
+];
+
+/** The kernels as JS sees them. */
 export interface SpmmKernels {
-  spmm(
-    off: number,
-    col: number,
-    val: number,
-    x: number,
-    y: number,
-    d: number,
-    r0: number,
-    r1: number,
-    sum: number,
-    base: number,
-    alpha: number,
-    list: number,
-  ): void;
+  spmm(...args: SpmmArgs): void;
+  spmm_masked(...args: SpmmArgs): void;
 }

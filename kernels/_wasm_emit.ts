@@ -18,7 +18,7 @@ export const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b, BR =
 export const BR_IF = 0x0d;
 export const VOID = 0x40;
 export const LOCAL_GET = 0x20, LOCAL_SET = 0x21;
-export const I32_LOAD = 0x28, F32_LOAD = 0x2a, I32_CONST = 0x41;
+export const I32_LOAD = 0x28, F32_LOAD = 0x2a, I32_LOAD8_U = 0x2d, I32_CONST = 0x41;
 export const I32_EQZ = 0x45, I32_NE = 0x47, I32_GE_S = 0x4e, I32_GT_S = 0x4a;
 export const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SHL = 0x74;
 export const F32_NE = 0x5c;

@@ -22,7 +22,7 @@ const CTL_WORDS = 128;
 export const CTL_ARGS = 3, CTL_RANGES = 48;
 /** Most threads the control block has room for. */
 export const MAX_THREADS = (CTL_WORDS - CTL_RANGES) / 2;
-export const OP_SPMM = 0, OP_ADAM = 1, OP_ADAM_ROWS = 2, OP_EXIT = 3;
+export const OP_SPMM = 0, OP_ADAM = 1, OP_ADAM_ROWS = 2, OP_EXIT = 3, OP_SPMM_MASKED = 4;
 /** How many matrices may stay resident before the oldest is evicted. */
 const MAX_RESIDENT = 4;
 const ALIGN = 64;
@@ -109,6 +109,11 @@ export class WasmHeap {
     return new Float32Array(this.#buffer(), ptr, count);
   }
 
+  /** A byte view of `count` bytes at byte address `ptr`. */
+  bytes(ptr: number, count: number): Uint8Array {
+    return new Uint8Array(this.#buffer(), ptr, count);
+  }
+
   /** An int view of `count` ints at byte address `ptr`. */
   ints(ptr: number, count: number): Int32Array {
     return new Int32Array(this.#buffer(), ptr, count);
@@ -184,7 +189,8 @@ export class WasmHeap {
 
   /**
    * `y = A x` and `sum = (base + A x) * alpha` (see `_spmm_wasm.ts`), rows
-   * split over threads: every row, or the `count` rows listed at `list`.
+   * split over threads: every row, or the `count` rows listed at `list`;
+   * with a `mask`, only the columns whose byte there is not 0.
    */
   spmm(
     res: Resident,
@@ -195,9 +201,11 @@ export class WasmHeap {
     base: number,
     alpha = 1,
     list?: { ptr: number; count: number },
+    mask = 0,
   ) {
     const args = [res.off, res.col, res.val, x, y, d, sum, base, floatBits(alpha), list?.ptr ?? 0];
-    this.run(OP_SPMM, args, list ? evenBounds(list.count, this.threads) : res.bounds);
+    const op = mask === 0 ? OP_SPMM : OP_SPMM_MASKED;
+    this.run(op, [...args, mask], list ? evenBounds(list.count, this.threads) : res.bounds);
   }
 
   /** Runs `op` on every thread over its range of `bounds`, the caller's thread taking part 0. */
@@ -250,8 +258,9 @@ export function runPart(
   r1: number,
 ): void {
   if (r0 >= r1) return;
-  if (op === OP_SPMM) {
-    k.spmm(a[0], a[1], a[2], a[3], a[4], a[5], r0, r1, a[6], a[7], bitsFloat(a[8]), a[9]);
+  if (op === OP_SPMM || op === OP_SPMM_MASKED) {
+    const f = op === OP_SPMM ? k.spmm : k.spmm_masked;
+    f(a[0], a[1], a[2], a[3], a[4], a[5], r0, r1, a[6], a[7], bitsFloat(a[8]), a[9], a[10]);
     return;
   }
   // Adam: p g m v, then d (dense) or rows d (by rows), then the seven floats.

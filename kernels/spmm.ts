@@ -41,6 +41,12 @@ export interface PropagateOptions extends SpmmOptions {
    * undefined. @default every row
    */
   rows?: Int32Array;
+  /**
+   * The rows of `x0` that may be non-zero; the others must be zero (a
+   * batch's gradient). The first product then reads these rows only.
+   * @default every row
+   */
+  inputRows?: Int32Array;
 }
 
 /** Sparse products bound to one heap and a fixed number of threads. */
@@ -242,22 +248,17 @@ class Engine implements SparseEngine {
     // Layer l reads layer l - 1 and adds itself to the sum; the first starts
     // the sum from x0, the last scales it and keeps no layer output.
     const list = options.rows && this.#listOf(options.rows);
+    const mask = options.inputRows && this.#maskOf(options.inputRows, a.nRows, 1);
     let from = xp, to = l0;
     for (let l = 1; l <= layers; l++) {
       const last = l === layers;
       const base = l === 1 ? xp : sum;
-      heap.spmm(
-        res,
-        from,
-        last ? 0 : to,
-        d,
-        sum,
-        base,
-        last ? 1 / (layers + 1) : 1,
-        last ? list : undefined,
-      );
+      const alpha = last ? 1 / (layers + 1) : 1;
+      const only = last ? list : undefined;
+      heap.spmm(res, from, last ? 0 : to, d, sum, base, alpha, only, l === 1 ? mask : 0);
       [from, to] = [to, from === xp ? l1 : from];
     }
+    if (mask) this.#maskOf(options.inputRows!, a.nRows, 0);
     if (!outHeap) out.set(heap.floats(sum, out.length));
     return out;
   }
@@ -309,6 +310,21 @@ class Engine implements SparseEngine {
       this.#stageView = this.#heap.floats(this.#heap.alloc(floats * 4), floats);
     }
     return this.#stageView.subarray(0, floats);
+  }
+
+  #mask = 0;
+  #maskBytes = 0;
+
+  /** Sets the mask bytes of `rows` to `value` (a heap array of `n` bytes, zeros elsewhere). */
+  #maskOf(rows: Int32Array, n: number, value: number): number {
+    if (n > this.#maskBytes) {
+      if (this.#maskBytes > 0) this.#heap.free(this.#mask);
+      this.#mask = this.#heap.alloc(n);
+      this.#maskBytes = n;
+    }
+    const bytes = this.#heap.bytes(this.#mask, n);
+    for (let k = 0; k < rows.length; k++) bytes[rows[k]] = value;
+    return this.#mask;
   }
 
   /** `rows` copied into the heap, where the kernel reads them. */

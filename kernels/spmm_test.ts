@@ -202,6 +202,15 @@ Deno.test("propagateMean() on views of the heap works in place and equals the co
           assert.deepEqual(some.subarray(r * d, r * d + d), want.subarray(r * d, r * d + d));
         }
         engine.free(some);
+        // An input that is zero outside a few rows: reading only those changes nothing.
+        const sparse = engine.alloc(x.length);
+        for (const r of rows) sparse.set(x.subarray(r * d, r * d + d), r * d);
+        const full = engine.propagateMean(a, sparse, { layers });
+        for (const inputRows of [rows, Int32Array.from([...rows, 9])]) {
+          assert.deepEqual(engine.propagateMean(a, sparse, { layers, inputRows }), full);
+        }
+        assert.deepEqual(engine.propagateMean(a, sparse, { layers }), full, "the mask is cleared");
+        engine.free(sparse);
         for (const v of [x0, out, back]) engine.free(v);
       }
       // Freed space is reused, and fresh allocations are zeros.
