@@ -31,7 +31,8 @@ import { evenBounds, floatBits, OP_ADAM, OP_ADAM_ROWS, type WasmHeap } from "./_
 import { adam } from "./optim.ts";
 import type { ParamStore } from "./param_store.ts";
 import type { RuntimeOptions } from "./runtime.ts";
-import { heapOf, type SparseEngine } from "./spmm.ts";
+import { heapOf } from "./_sparse_engine.ts";
+import type { SparseEngine } from "./spmm.ts";
 import { compileUpdate, type Update } from "./step.ts";
 
 /** Which rows an update touches. */
