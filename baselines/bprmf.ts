@@ -52,12 +52,12 @@ export const BPRMF_KEYS = {
     legacy: "batch_size",
   },
   reg: { default: 0, doc: "weight of the L2 penalty on the batch's rows (RecBole's BPR has none)" },
-  adamRows: ADAM_ROWS_KEY,
   regPow: {
     default: false,
     doc: "false: sum of Frobenius norms / B (RecBole's EmbLoss); true: squared / 2B",
     legacy: "reg_pow",
   },
+  adamRows: ADAM_ROWS_KEY,
   ...PAIRWISE_FIT_KEYS,
 };
 type BprMfConfig = DefaultsOf<typeof BPRMF_KEYS>;

@@ -68,12 +68,12 @@ export const SIMPLEX_KEYS = {
   },
   dropout: { default: 0.1, doc: "dropout on the user vector while training" },
   reg: { default: 1e-5, doc: "weight of RecBole's EmbLoss on the batch's rows" },
-  adamRows: ADAM_ROWS_KEY,
   regPow: {
     default: false,
     doc: "false: sum of Frobenius norms / B (RecBole's default); true: squared / 2B",
     legacy: "reg_pow",
   },
+  adamRows: ADAM_ROWS_KEY,
   scoreHistory: {
     default: "stage",
     doc: "stage: history visible at the scored stage; train: training items only",
