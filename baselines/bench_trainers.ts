@@ -16,6 +16,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { loadData } from "../harness/data_source.ts";
 import { PairwiseSampler } from "../harness/sampling.ts";
 import { loadSplit } from "../harness/split.ts";
@@ -139,11 +140,10 @@ async function simplexStep(split: Split, threads: number, path: Path): Promise<S
 
 const STEPS = { bprmf: bprmfStep, lightgcn: lightgcnStep, simplex: simplexStep };
 
-/** Seconds of CPU this process has used (user + system), from /proc. */
+/** Seconds of CPU this process has used (user + system, every thread). */
 function cpuSeconds(): number {
-  const stat = Deno.readTextFileSync("/proc/self/stat");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in 1/100 s
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 /** Peak resident set size of this process, MiB (VmHWM). */
