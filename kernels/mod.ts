@@ -99,9 +99,10 @@
  * propagateMean}), top-k, sampling, and the optimizer update of embedding
  * tables whose gradients arrive by rows ({@linkcode createTableAdam}: Adam
  * over whole tables, or over the rows a batch touched, in place in the
- * kernels' heap; a dense update of a 34,465 x 64 table was 49 ms as an ONNX
- * Runtime session against a few ms here). The update of any other param
- * stays in its step graph: the T5 models keep AdamW there.
+ * kernels' heap: a dense update of LightGCN's 34,465 x 64 table on Beauty
+ * took 13-18 ms of CPU as an ONNX Runtime session and 2.1-2.7 ms here, on
+ * one thread). The update of any other param stays in its step graph: the
+ * T5 models keep AdamW there.
  *
  * A split step like the one above then keeps its big arrays in the heap
  * ({@linkcode SparseEngine.alloc}): the table and its moments, the
