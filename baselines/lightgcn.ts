@@ -5,13 +5,15 @@
  * `Â = D^-1/2 A D^-1/2` and averaged over layers 0..L; score = dot product;
  * BPR loss plus an L2 penalty on the batch's layer-0 rows.
  *
- * Each step is split at the sparse boundary (kernels/mod.ts): JS/wasm
- * computes `P = mean_l Â^l E0` (`propagateMean`); one ONNX Runtime session
- * takes the batch's rows of `P` and of `E0` as `wrt` inputs and returns the
- * loss with its gradients for those rows; JS scatters them into
- * `dLoss/dP`, maps that back with `propagateMeanBackward`, adds the
- * penalty's rows, and an update session (`compileUpdate`) applies Adam to
- * `E0`. Sessions and buffers are made once per fit.
+ * Each step is split at the sparse boundary (kernels/mod.ts): the engine's
+ * kernels compute `P = mean_l Â^l E0` (`propagateMean`); one ONNX Runtime
+ * session takes the batch's rows of `P` and of `E0` as `wrt` inputs and
+ * returns the loss with its gradients for those rows; JS scatters them into
+ * `dLoss/dP`, the kernels map that back (`propagateMeanBackward`), JS adds
+ * the penalty's rows, and the kernels apply Adam to the whole of `E0`, as
+ * RecBole's `torch.optim.Adam` does (`createTableAdam`). `E0`, its moments,
+ * `P` and both gradients stay in the engine's heap, so no product copies
+ * anything. Sessions and buffers are made once per fit.
  *
  * The penalty follows RecBole's `EmbLoss` (the reference implementation):
  * with `regPow = false` (RecBole's `require_pow: False` default) it is
@@ -25,17 +27,16 @@ import { fitInfo, fitPairwise, PAIRWISE_FIT_KEYS } from "../harness/pairwise_fit
 import { type DefaultsOf, definePlugin, type FitContext, type Scorer } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
 import {
-  adam,
   compileTrainStep,
-  compileUpdate,
+  createOnnxTableAdam,
   createSparseEngine,
+  createTableAdam,
   type CsrMatrix,
   type Device,
   Graph,
   loadCheckpoint,
   ParamStore,
   propagateMean,
-  propagateMeanBackward,
   saveCheckpoint,
   type SparseEngine,
   type Tensor,
@@ -108,9 +109,12 @@ export function lightgcnLoss(
 export interface LightGcnTrainer {
   /** Runs a step on node ids; returns the loss. */
   step(users: Int32Array, pos: Int32Array, neg: Int32Array, weights: Float32Array): Promise<number>;
-  /** The final embeddings `mean_l Â^l E0` of the current `E0`. */
+  /** The final embeddings `mean_l Â^l E0` of the current `E0` (a new array). */
   propagate(): Float32Array;
 }
+
+/** Where LightGCN's Adam runs. */
+export type LightGcnUpdate = "dense" | "onnx";
 
 /** Options of {@linkcode createLightGcnTrainer}. */
 export interface LightGcnTrainerOptions {
@@ -122,10 +126,20 @@ export interface LightGcnTrainerOptions {
   regPow: boolean;
   /** ONNX Runtime intra-op threads. @default 1 */
   threads?: number;
-  /** Execution provider of the dense step and update. @default "cpu" */
+  /** Execution provider of the dense step (and of an `onnx` update). @default "cpu" */
   device?: Device;
-  /** Sparse products; the calling thread's kernels when absent. */
+  /** Sparse products and the update's kernels; a one-thread engine of its own when absent. */
   engine?: SparseEngine;
+  /**
+   * `dense`: Adam over the whole table in the engine's kernels, with `E0`,
+   * its moments, `P` and both gradients in the engine's heap (nothing is
+   * copied per product), and the last layer of `P` computed at the batch's
+   * nodes only; `onnx`: the path before that, kept for comparison (same
+   * numbers): Adam as an ONNX Runtime update session, over arrays outside
+   * the heap that every product copies in and out, and all of `P`.
+   * @default "dense"
+   */
+  update?: LightGcnUpdate;
   /** When given, milliseconds per phase are added to it (profiling). */
   profile?: Record<string, number>;
 }
@@ -137,7 +151,10 @@ const PARTS = ["users", "pos", "neg"] as const;
  * {@linkcode EMBEDDING}. The session's boundary inputs are the batch's
  * propagated rows (and layer-0 rows for the penalty), not whole matrices:
  * returning dense `nodes x d` gradients from ONNX Runtime cost more than the
- * loss itself (measured: 37 ms of a 190 ms Beauty step).
+ * loss itself (measured: 37 ms of a 190 ms Beauty step). With the `dense`
+ * update the store's entry is a view of the engine's heap that each step
+ * updates in place; an entry the caller replaces (a restored snapshot) is
+ * copied in before the next step.
  */
 export async function createLightGcnTrainer(
   a: CsrMatrix,
@@ -155,26 +172,33 @@ export async function createLightGcnTrainer(
   const ego = options.reg === 0 ? undefined : rowsOf("e");
   const weights = g.input("weights", "float32", [b]);
   const loss = lightgcnLoss(p, ego, weights, { reg: options.reg, regPow: options.regPow });
-  const threads = { intraOpThreads: options.threads ?? 1, device: options.device };
+  const runtime = { intraOpThreads: options.threads ?? 1, device: options.device };
   const wrt = [...PARTS.map((k) => p[k]), ...(ego ? PARTS.map((k) => ego[k]) : [])];
-  const step = await compileTrainStep(loss, store, { ...threads, params: [], wrt });
-  const update = await compileUpdate([EMBEDDING], store, {
-    ...threads,
-    optimizer: adam({ lr: options.lr }),
-  });
-  const engine = options.engine;
-  const prop = engine ? engine.propagateMean.bind(engine) : propagateMean;
-  const back = engine ? engine.propagateMeanBackward.bind(engine) : propagateMeanBackward;
+  const step = await compileTrainStep(loss, store, { ...runtime, params: [], wrt });
+  const engine = options.engine ?? await createSparseEngine({ threads: 1 });
+  const onnx = options.update === "onnx";
+  if (!onnx && options.update !== undefined && options.update !== "dense") {
+    throw new RangeError(`Expected update "dense" or "onnx" but found "${options.update}"`);
+  }
+  const table = { name: EMBEDDING, rows: n, dim: d, gradient: "whole" as const };
+  const adam = onnx
+    ? await createOnnxTableAdam(store, [table], { lr: options.lr, ...runtime })
+    : createTableAdam(engine, [{ ...table, init: store.get(EMBEDDING)!.data }], { lr: options.lr });
+  /** E0 as the store holds it: the optimizer's, after copying in a value the caller set. */
+  const e0 = (): Float32Array => {
+    adam.syncStore(store);
+    return adam.values(EMBEDDING);
+  };
+  const buffer = (floats: number) => onnx ? new Float32Array(floats) : engine.alloc(floats);
   // Per batch: distinct nodes (stamped), whose rows of dLoss/dP are reset after use.
   const stamp = new Int32Array(n);
   const distinct = new Int32Array(3 * b);
-  const propagated = new Float32Array(n * d), gradP = new Float32Array(n * d);
+  const propagated = buffer(n * d), gradP = buffer(n * d);
   const feeds: Record<string, Float32Array> = { weights: new Float32Array(b) };
   for (const k of PARTS) {
     feeds[`p.${k}`] = new Float32Array(b * d);
     if (ego) feeds[`e.${k}`] = new Float32Array(b * d);
   }
-  const grad = new Float32Array(n * d);
   let mark = 0;
   const prof = options.profile;
   let clock = 0;
@@ -187,7 +211,7 @@ export async function createLightGcnTrainer(
   return {
     async step(users, pos, neg, w) {
       if (prof) clock = performance.now();
-      const e0 = store.get(EMBEDDING)!.data;
+      const x0 = e0();
       const ids = [users, pos, neg];
       mark++;
       let count = 0;
@@ -201,49 +225,39 @@ export async function createLightGcnTrainer(
         }
       }
       lap("gather");
-      prop(a, e0, { layers, out: propagated });
+      // The session reads P at the batch's nodes only (the old path computed all of it).
+      const rows = onnx ? undefined : distinct.subarray(0, count);
+      engine.propagateMean(a, x0, { layers, out: propagated, rows });
       lap("forward");
       PARTS.forEach((part, t) => {
-        const pf = feeds[`p.${part}`], ef = feeds[`e.${part}`];
-        for (let k = 0; k < b; k++) {
-          const o = ids[t][k] * d;
-          pf.set(propagated.subarray(o, o + d), k * d);
-          if (ef) ef.set(e0.subarray(o, o + d), k * d);
-        }
+        engine.gatherRows(propagated, ids[t], feeds[`p.${part}`]);
+        if (ego) engine.gatherRows(x0, ids[t], feeds[`e.${part}`]);
       });
       feeds.weights.set(w);
       lap("gather");
       const { loss, grads } = await step.run(feeds);
       lap("ort_step");
       PARTS.forEach((part, t) => {
-        const gp = grads[`p.${part}`].data as Float32Array;
-        for (let k = 0; k < b; k++) addRow(gradP, ids[t][k] * d, gp, k * d, d);
+        engine.addRows(gradP, ids[t], grads[`p.${part}`].data as Float32Array);
       });
       lap("scatter");
-      back(a, gradP, { layers, out: grad });
+      // dLoss/dP is zero outside the batch's nodes: the first product reads those rows only.
+      const inputRows = onnx ? undefined : distinct.subarray(0, count);
+      engine.propagateMeanBackward(a, gradP, { layers, out: adam.grad(EMBEDDING), inputRows });
       lap("backward");
       for (let c = 0; c < count; c++) gradP.fill(0, distinct[c] * d, distinct[c] * d + d);
       if (ego) {
-        PARTS.forEach((part, t) => {
-          const ge = grads[`e.${part}`].data as Float32Array;
-          for (let k = 0; k < b; k++) addRow(grad, ids[t][k] * d, ge, k * d, d);
-        });
+        for (const [t, part] of PARTS.entries()) {
+          adam.addRows(EMBEDDING, ids[t], grads[`e.${part}`].data as Float32Array);
+        }
       }
       lap("scatter");
-      await update.run({ [EMBEDDING]: grad });
+      await adam.step();
       lap("adam_update");
       return loss;
     },
-    propagate: () => {
-      const e0 = store.get(EMBEDDING)!.data;
-      return prop(a, e0, { layers });
-    },
+    propagate: () => engine.propagateMean(a, e0(), { layers }),
   };
-}
-
-/** `y[yo..yo+d) += x[xo..xo+d)`. */
-function addRow(y: Float32Array, yo: number, x: Float32Array, xo: number, d: number): void {
-  for (let j = 0; j < d; j++) y[yo + j] += x[xo + j];
 }
 
 /** `Â` of the training interactions. */

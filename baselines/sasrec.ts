@@ -32,6 +32,7 @@ export const SASREC_KEYS = {
   loss: {
     default: "ce",
     doc: "ce: cross-entropy over all items; bce: one sampled negative per position (the paper)",
+    values: ["ce", "bce"],
     variant: 1,
   },
   dim: { default: 64, doc: "embedding and hidden width d" },

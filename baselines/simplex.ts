@@ -15,7 +15,13 @@
  *
  * @module
  */
-import { fitInfo, fitPairwise, PAIRWISE_FIT_KEYS } from "../harness/pairwise_fit.ts";
+import {
+  ADAM_ROWS_KEY,
+  adamRows,
+  fitInfo,
+  fitPairwise,
+  PAIRWISE_FIT_KEYS,
+} from "../harness/pairwise_fit.ts";
 import { currentNames } from "../harness/config_keys.ts";
 import {
   type DefaultsOf,
@@ -27,11 +33,13 @@ import {
 import type { Split } from "../harness/types.ts";
 import {
   compileInference,
+  createSparseEngine,
   Graph,
   loadCheckpoint,
   ParamStore,
   row,
   saveCheckpoint,
+  type SparseEngine,
 } from "../kernels/mod.ts";
 import { checkConfigMatches, embeddingCheckpointConfig } from "../models/embedding_checkpoint.ts";
 import { createEmbeddingScorer, vectorScorer } from "../models/embedding_scorer.ts";
@@ -65,6 +73,7 @@ export const SIMPLEX_KEYS = {
     doc: "false: sum of Frobenius norms / B (RecBole's default); true: squared / 2B",
     legacy: "reg_pow",
   },
+  adamRows: ADAM_ROWS_KEY,
   scoreHistory: {
     default: "stage",
     doc: "stage: history visible at the scored stage; train: training items only",
@@ -139,6 +148,68 @@ function saver(store: ParamStore, split: Split, config: SimplexConfig) {
     saveCheckpoint(dir, store, embeddingCheckpointConfig("simplex", config, split));
 }
 
+/** Trains SimpleX from the tables in `store` with the kernels of `engine`. */
+async function fitWith(
+  ctx: FitContext,
+  config: SimplexConfig,
+  store: ParamStore,
+  engine: SparseEngine,
+): Promise<Scorer> {
+  const { split } = ctx;
+  const b = config.batchSize, k = config.negatives, h = config.historyLen;
+  const sizes = towerSizes(split, config);
+  const step = await createSimplexTrainer(store, {
+    ...sizes,
+    dropout: config.dropout,
+    batchSize: b,
+    negatives: k,
+    historyLen: h,
+    lr: config.lr,
+    margin: config.margin,
+    negativeWeight: config.negativeWeight,
+    reg: config.reg,
+    regPow: config.regPow,
+    threads: ctx.threads,
+    device: ctx.device,
+    rng: ctx.rng.fork("dropout"),
+    update: adamRows(config.adamRows),
+    engine,
+  });
+  // Each user's recent training items, computed once; batches copy rows.
+  const userHistory = new Int32Array(split.nUsers * h);
+  const userMask = new Float32Array(split.nUsers * h);
+  fillHistory((u) => row(split.train, u), split.nUsers, h, userHistory, userMask);
+  const history = new Int32Array(b * h), mask = new Float32Array(b * h);
+  const view = await simplexScorer(ctx, store, config);
+  const params = [USERS, ITEMS, "ui_map.weight"];
+  const result = await fitPairwise(ctx, {
+    label: "simplex",
+    batchSize: b,
+    negatives: k,
+    maxEpochs: config.epochs,
+    patience: config.patience,
+    validProtocol: config.validProtocol,
+    validUsers: config.validUsers,
+    step: (batch, w) => {
+      for (let i = 0; i < b; i++) {
+        const u = batch.users[i];
+        history.set(userHistory.subarray(u * h, (u + 1) * h), i * h);
+        mask.set(userMask.subarray(u * h, (u + 1) * h), i * h);
+      }
+      const { users, positives: pos, negatives: neg } = batch;
+      return step({ users, pos, neg, history, mask }, w);
+    },
+    scorer: () => {
+      view.refresh();
+      return Promise.resolve(view.scorer);
+    },
+    snapshot: () => params.map((n) => ({ ...store.get(n)!, data: store.get(n)!.data.slice() })),
+    restore: (entries) => entries.forEach((e, i) => store.set(params[i], e.data, e.shape)),
+  });
+  view.refresh();
+  return { ...view.scorer, info: fitInfo(result), save: saver(store, split, config) };
+}
+
 /** SimpleX with the cosine contrastive loss. */
 export const simplex = definePlugin({
   name: "simplex",
@@ -162,9 +233,7 @@ export const simplex = definePlugin({
   requires: ["train-sequences"],
   async fit(ctx: FitContext, config: SimplexConfig): Promise<Scorer> {
     checkConfig(config);
-    const { split } = ctx;
-    const b = config.batchSize, k = config.negatives, h = config.historyLen;
-    const sizes = towerSizes(split, config);
+    const sizes = towerSizes(ctx.split, config);
     const store = new ParamStore();
     // Draw the tables and ui_map as the one-graph tower declares them.
     const g = new Graph();
@@ -176,54 +245,12 @@ export const simplex = definePlugin({
     }, sizes);
     store.init(g, ctx.rng.fork("init"));
     store.get(ITEMS)!.data.fill(0, 0, config.dim); // item 0 pads histories: zero, as RecBole
-    const step = await createSimplexTrainer(store, {
-      ...sizes,
-      dropout: config.dropout,
-      batchSize: b,
-      negatives: k,
-      historyLen: h,
-      lr: config.lr,
-      margin: config.margin,
-      negativeWeight: config.negativeWeight,
-      reg: config.reg,
-      regPow: config.regPow,
-      threads: ctx.threads,
-      device: ctx.device,
-      rng: ctx.rng.fork("dropout"),
-    });
-    // Each user's recent training items, computed once; batches copy rows.
-    const userHistory = new Int32Array(split.nUsers * h);
-    const userMask = new Float32Array(split.nUsers * h);
-    fillHistory((u) => row(split.train, u), split.nUsers, h, userHistory, userMask);
-    const history = new Int32Array(b * h), mask = new Float32Array(b * h);
-    const view = await simplexScorer(ctx, store, config);
-    const params = [USERS, ITEMS, "ui_map.weight"];
-    const result = await fitPairwise(ctx, {
-      label: "simplex",
-      batchSize: b,
-      negatives: k,
-      maxEpochs: config.epochs,
-      patience: config.patience,
-      validProtocol: config.validProtocol,
-      validUsers: config.validUsers,
-      step: (batch, w) => {
-        for (let i = 0; i < b; i++) {
-          const u = batch.users[i];
-          history.set(userHistory.subarray(u * h, (u + 1) * h), i * h);
-          mask.set(userMask.subarray(u * h, (u + 1) * h), i * h);
-        }
-        const { users, positives: pos, negatives: neg } = batch;
-        return step({ users, pos, neg, history, mask }, w);
-      },
-      scorer: () => {
-        view.refresh();
-        return Promise.resolve(view.scorer);
-      },
-      snapshot: () => params.map((n) => ({ ...store.get(n)!, data: store.get(n)!.data.slice() })),
-      restore: (entries) => entries.forEach((e, i) => store.set(params[i], e.data, e.shape)),
-    });
-    view.refresh();
-    return { ...view.scorer, info: fitInfo(result), save: saver(store, split, config) };
+    const engine = await createSparseEngine({ threads: ctx.threads });
+    try {
+      return await fitWith(ctx, config, store, engine);
+    } finally {
+      engine.close();
+    }
   },
   async load(ctx: FitContext, config: SimplexConfig, dir: string): Promise<Scorer> {
     checkConfig(config);

@@ -6,6 +6,7 @@ import { adam } from "../kernels/optim.ts";
 import { ParamStore } from "../kernels/param_store.ts";
 import { cclLoss, embLoss } from "../models/rec_losses.ts";
 import { compileTrainStep } from "../kernels/step.ts";
+import { createSparseEngine } from "../kernels/spmm.ts";
 import { createSimplexTrainer, simplexRowLoss, userTower } from "./simplex_tower.ts";
 
 const tower = { nUsers: 3, nItems: 6, dim: 4, gamma: 0.5 };
@@ -36,7 +37,13 @@ Deno.test("simplexRowLoss gradient matches central differences for rows, norms a
 Deno.test("the split SimpleX step matches one graph with gathers, step for step", async () => {
   const b = 4, k = 3, h = 3, lr = 0.01, d = tower.dim;
   const loss = { margin: 0.2, negativeWeight: 5, reg: 0.05, regPow: false };
-  for (const dropout of [0, 0.3]) {
+  const cases = [
+    { dropout: 0, update: "dense", threads: 1 },
+    { dropout: 0.3, update: "dense", threads: 2 },
+    { dropout: 0.3, update: "onnx", threads: 1 },
+  ] as const;
+  for (const { dropout, update, threads } of cases) {
+    const engine = await createSparseEngine({ threads });
     // Reference: tables as params, history gathered in the graph, one Adam.
     const rg = new Graph();
     const ids = (name: string, shape: number[]) => rg.input(name, "int32", shape);
@@ -70,6 +77,8 @@ Deno.test("the split SimpleX step matches one graph with gathers, step for step"
       historyLen: h,
       lr,
       rng: createRng(2),
+      update,
+      engine,
     });
     const rng = createRng(3);
     for (let s = 0; s < 3; s++) {
@@ -86,8 +95,11 @@ Deno.test("the split SimpleX step matches one graph with gathers, step for step"
       assert.ok(Math.abs(got - want) < 1e-5, `dropout ${dropout} step ${s}: ${got} vs ${want}`);
       for (const name of ["user_emb.weight", "item_emb.weight", "ui_map.weight"]) {
         const x = split.get(name)!.data, y = ref.get(name)!.data;
-        y.forEach((v, i) => assert.ok(Math.abs(v - x[i]) < 1e-5, `${name}[${i}] step ${s}`));
+        y.forEach((v, i) =>
+          assert.ok(Math.abs(v - x[i]) < 1e-5, `${update} ${name}[${i}] step ${s}`)
+        );
       }
     }
+    engine.close();
   }
 });

@@ -3,7 +3,7 @@
  * the user tower `g * e_u + (1 - g) * W * mean(history)`, the cosine
  * contrastive loss over the rows a batch touches, and the split training
  * step (gather rows in JS, loss and row gradients in one session, Adam on
- * the full tables in another). Kept apart so that the plugin file reads as
+ * the tables in the engine's kernels). Kept apart so that the plugin file reads as
  * config -> fit -> score.
  *
  * @module
@@ -11,7 +11,9 @@
 import {
   adam,
   compileTrainStep,
-  compileUpdate,
+  createOnnxTableAdam,
+  createSparseEngine,
+  createTableAdam,
   type Device,
   dropout,
   Graph,
@@ -19,6 +21,7 @@ import {
   normal,
   ParamStore,
   type Rng,
+  type SparseEngine,
   type Tensor,
 } from "../kernels/mod.ts";
 import { cclLoss, type CclOptions, embLoss } from "../models/rec_losses.ts";
@@ -140,6 +143,16 @@ export interface SimplexTrainerOptions extends TowerOptions, SimplexLossOptions 
   device?: Device;
   /** Draws the dropout masks. */
   rng?: Rng;
+  /**
+   * Adam on the two tables: `dense` (every row, as RecBole's
+   * `torch.optim.Adam`) or `sparse` (the rows the batch touched) in the
+   * engine's kernels, or `onnx`: dense, as an ONNX Runtime update session
+   * (the path before the kernels took the update; same numbers as `dense`).
+   * @default "dense"
+   */
+  update?: "onnx" | "dense" | "sparse";
+  /** The kernels' engine (heap and threads); a one-thread engine of its own when absent. */
+  engine?: SparseEngine;
 }
 
 /** One SimpleX step on user rows, items and histories; returns the loss. */
@@ -158,8 +171,9 @@ export type SimplexStep = (
  * Compiles SimpleX's step split at the rows of the two tables: JS gathers
  * the batch's rows (and each history's masked mean and squared norms), one
  * session returns the loss, its gradients for those rows and updates
- * `ui_map`, JS scatters the row gradients into the tables' gradients, and an
- * update session applies Adam to both tables. Gathering `B x H` history
+ * `ui_map`, JS scatters the row gradients into the tables' gradients, and
+ * the engine's kernels apply Adam to both tables in place
+ * (`createTableAdam`). Gathering `B x H` history
  * rows inside ONNX Runtime cost ~0.8 s per Beauty step: its gradient is a
  * sequential ScatterElements over `B x H x d` expanded indices.
  */
@@ -178,16 +192,25 @@ export async function createSimplexTrainer(
   };
   const loss = simplexRowLoss(rows, g.input("weights", "float32", [b]), options, options);
   const wrt = [rows.ue, rows.pe, rows.ne, rows.hmean, ...(rows.hsq ? [rows.hsq] : [])];
-  const threads = { intraOpThreads: options.threads ?? 1, device: options.device };
-  const optimizer = adam({ lr: options.lr });
+  const runtime = { intraOpThreads: options.threads ?? 1, device: options.device };
   const step = await compileTrainStep(loss, store, {
-    ...threads,
-    optimizer,
+    ...runtime,
+    optimizer: adam({ lr: options.lr }),
     params: [g.byName("ui_map.weight")!],
     wrt,
     rng: options.rng,
   });
-  const update = await compileUpdate([USERS, ITEMS], store, { ...threads, optimizer });
+  const update = options.update ?? "dense";
+  const tables = [{ name: USERS, rows: options.nUsers }, { name: ITEMS, rows: options.nItems + 1 }]
+    .map((t) => ({ ...t, dim: d }));
+  const engine = options.engine ?? await createSparseEngine({ threads: 1 });
+  const opt = update === "onnx"
+    ? await createOnnxTableAdam(store, tables, { lr: options.lr, ...runtime })
+    : createTableAdam(engine, tables.map((t) => ({ ...t, init: store.get(t.name)!.data })), {
+      lr: options.lr,
+      rows: update,
+    });
+  const gather = engine.gatherRows.bind(engine);
   const feeds: Record<string, Float32Array> = {
     ue: new Float32Array(b * d),
     pe: new Float32Array(b * d),
@@ -195,23 +218,21 @@ export async function createSimplexTrainer(
     hmean: new Float32Array(b * d),
     hsq: new Float32Array(b),
   };
-  const gradUsers = new Float32Array(options.nUsers * d);
-  const gradItems = new Float32Array((options.nItems + 1) * d);
   const len = new Float32Array(b);
-  const copy = (to: Float32Array, at: number, from: Float32Array, row: number) =>
-    to.set(from.subarray(row * d, row * d + d), at * d);
+  const touched = new Int32Array(b * h);
   const add = (to: Float32Array, row: number, from: Float32Array, at: number, scale: number) => {
     for (let j = 0; j < d; j++) to[row * d + j] += scale * from[at * d + j];
   };
   return async (batch, weights) => {
-    const users = store.get(USERS)!.data, items = store.get(ITEMS)!.data;
+    opt.syncStore(store);
+    const users = opt.values(USERS), items = opt.values(ITEMS);
     const { hmean, hsq } = feeds;
     hmean.fill(0);
     hsq.fill(0);
+    gather(users, batch.users, feeds.ue);
+    gather(items, batch.pos, feeds.pe);
+    gather(items, batch.neg, feeds.ne);
     for (let i = 0; i < b; i++) {
-      copy(feeds.ue, i, users, batch.users[i]);
-      copy(feeds.pe, i, items, batch.pos[i]);
-      for (let j = 0; j < k; j++) copy(feeds.ne, i * k + j, items, batch.neg[i * k + j]);
       let n = 0;
       for (let t = i * h; t < (i + 1) * h; t++) {
         const m = batch.mask[t], o = batch.history[t] * d;
@@ -231,8 +252,10 @@ export async function createSimplexTrainer(
     const gue = grads.ue.data as Float32Array, gpe = grads.pe.data as Float32Array;
     const gne = grads.ne.data as Float32Array, gmean = grads.hmean.data as Float32Array;
     const gsq = grads.hsq?.data as Float32Array | undefined;
-    gradUsers.fill(0);
-    gradItems.fill(0);
+    // One pass in sample order, as the order of float additions was before
+    // the update moved: the dense update stays equal to the ONNX one.
+    const gradUsers = opt.grad(USERS), gradItems = opt.grad(ITEMS);
+    let seen = 0;
     for (let i = 0; i < b; i++) {
       add(gradUsers, batch.users[i], gue, i, 1);
       add(gradItems, batch.pos[i], gpe, i, 1);
@@ -240,11 +263,16 @@ export async function createSimplexTrainer(
       for (let t = i * h; t < (i + 1) * h; t++) {
         const m = batch.mask[t], item = batch.history[t];
         if (m === 0) continue;
+        touched[seen++] = item;
         add(gradItems, item, gmean, i, m / len[i]);
         if (gsq) add(gradItems, item, items, item, 2 * m * gsq[i]);
       }
     }
-    await update.run({ [USERS]: gradUsers, [ITEMS]: gradItems });
+    opt.touch(USERS, batch.users);
+    opt.touch(ITEMS, batch.pos);
+    opt.touch(ITEMS, batch.neg);
+    opt.touch(ITEMS, touched, seen);
+    await opt.step();
     return loss;
   };
 }

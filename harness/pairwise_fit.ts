@@ -86,6 +86,27 @@ export const PAIRWISE_FIT_KEYS = {
   },
 };
 
+/**
+ * The `adamRows` key of the embedding baselines whose gradients arrive by
+ * table rows (BPR-MF, SimpleX). Records made before it ran the dense rule.
+ */
+export const ADAM_ROWS_KEY = {
+  default: "dense",
+  doc: "dense: Adam moves every row every step (torch.optim.Adam, RecBole's); " +
+    "sparse: only the rows a batch touched (torch.optim.SparseAdam)",
+  values: ["dense", "sparse"],
+  variant: 1,
+  addedAt: "dense",
+};
+
+/** The update rule an `adamRows` value names. */
+export function adamRows(value: string): "dense" | "sparse" {
+  if (value !== "dense" && value !== "sparse") {
+    throw new RangeError(`Expected adamRows "dense" or "sparse" but found "${value}"`);
+  }
+  return value;
+}
+
 /** Validation options from the two config keys every trainable plugin has. */
 export function validationOptions(protocol: string, users: number): ValidateOptions {
   if (protocol !== "full" && protocol !== "task") {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Rng, row } from "../kernels/mod.ts";
+import type { Rng } from "../kernels/mod.ts";
 import type { Ragged, Split } from "./types.ts";
 
 /** Every training interaction as parallel (user row, item) arrays. */
@@ -42,13 +42,15 @@ export class TrainMembership {
 
   /** True when `item` is among user row `u`'s training items. */
   has(u: number, item: number): boolean {
-    const r = row(this.#sorted, u);
-    let lo = 0;
-    let hi = r.length - 1;
+    // Searched in place: a row view per call made a Beauty epoch's lookups take 12-14 ms
+    // instead of 5 (of about 45 ms of sampling).
+    const { offsets, values } = this.#sorted;
+    let lo = offsets[u];
+    let hi = offsets[u + 1] - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (r[mid] === item) return true;
-      if (r[mid] < item) lo = mid + 1;
+      if (values[mid] === item) return true;
+      if (values[mid] < item) lo = mid + 1;
       else hi = mid - 1;
     }
     return false;

@@ -1,389 +1,208 @@
 /**
- * A tiny WebAssembly emitter for the sparse propagation kernel, so that the
- * SIMD code is generated from readable TypeScript instead of shipped as
- * opaque bytes (no .wat compiler is needed at build time).
+ * The sparse propagation kernels, emitted as WebAssembly SIMD by
+ * `_wasm_emit.ts`:
  *
- * The module imports one (optionally shared) memory `env.mem` and exports:
+ * `spmm(offsets, columns, values, x, y, d, r0, r1, sum, base, alpha, list,
+ * mask)`: for rows `r0 .. r1` of a CSR matrix `A` (or, when `list` is not 0,
+ * for rows `list[r0 .. r1)`), `a[r] = sum_k values[k] * x[columns[k]]`
+ * (pointers are byte addresses, `d` is the row width in floats, a multiple
+ * of 4); then `y[r] = a[r]` unless `y` is 0, and
+ * `sum[r] = (base[r] + a[r]) * alpha` unless `sum` is 0 (`base` must then be
+ * given; it may be `sum` itself). The second store fuses LightGCN's layer
+ * mean into the product: the first layer starts the sum from `x0` (`base =
+ * x0`), later ones add to it (`base = sum`), and the last one scales it by
+ * `1 / (L + 1)` and stores no `y` at all, so neither a copy of `x0` nor a
+ * scaling pass is needed. Multiplying by `alpha = 1` is exact, so the sums
+ * round as `x0 + A x0 + ... + A^L x0` added in that order would.
  *
- * - `spmm(offsets, columns, values, x, y, d, r0, r1, w)`: for rows `r0 .. r1`,
- *   `y[r] = sum_k values[k] * x[columns[k]]` over the first `w` floats of
- *   each row (pointers are byte addresses, `d` is the row stride in floats;
- *   `w <= d` and both are multiples of 4). A `w < d` computes a column panel;
- *   panels were measured slower at d = 512 (more TLB misses), so the engine
- *   passes `w = d`;
- * - `spmm_acc(..., w, sum)`: the same, and also `sum[r] += y[r]`, which fuses
- *   the layer mean of LightGCN-style propagation into the product;
- * - `scale(ptr, count, alpha)`: `ptr[0 .. count) *= alpha`, count % 4 == 0.
+ * `spmm_masked` (same arguments) skips the non-zeros whose column has a 0
+ * byte in `mask`: for an `x` known to be zero outside a few rows (a batch's
+ * gradient, in the first layer of LightGCN's backward), it reads those rows
+ * only (on Beauty, a batch's rows take a third of the non-zeros; the layer
+ * took about half the time). Skipping zero rows leaves the sums as they are.
  *
- * Accumulators for 16 floats stay in four v128 registers while the row's
- * non-zeros stream past, so `y` is written once per row instead of once per
- * non-zero; a one-register loop handles a tail of 4..12 floats.
+ * Accumulators for 64 floats stay in sixteen v128 registers while the
+ * row's non-zeros stream past, so the outputs are written once per row
+ * instead of once per non-zero, and each non-zero's column, weight and
+ * mask byte are read once per 64 floats (sixteen registers measured 5-15%
+ * faster than four at d = 64 on Beauty's graph, eight in between); loops of
+ * four and of one register handle the tail.
+ * Column panels narrower than `d` were measured slower at d = 512 (more TLB
+ * misses), so a row is always done whole.
  *
  * @module
  */
 
-// Opcodes and value types used below, named as in the WebAssembly spec.
-const T_I32 = 0x7f;
-const T_F32 = 0x7d;
-const T_V128 = 0x7b;
-const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, VOID = 0x40;
-const LOCAL_GET = 0x20, LOCAL_SET = 0x21;
-const I32_LOAD = 0x28, F32_LOAD = 0x2a, I32_CONST = 0x41;
-const I32_GE_S = 0x4e, I32_GT_S = 0x4a, I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SHL = 0x74;
-const SIMD = 0xfd;
-const V128_LOAD = 0x00, V128_STORE = 0x0b, V128_CONST = 0x0c, F32X4_SPLAT = 0x13;
-const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6;
+import {
+  at4,
+  F32_LOAD,
+  F32X4_ADD,
+  F32X4_MUL,
+  F32X4_SPLAT,
+  get,
+  i32,
+  I32_ADD,
+  I32_GE_S,
+  I32_GT_S,
+  I32_LOAD,
+  I32_LOAD8_U,
+  I32_MUL,
+  I32_SHL,
+  ifElse,
+  ifThen,
+  inc,
+  load128,
+  memarg,
+  set,
+  simd,
+  store128,
+  T_F32,
+  T_I32,
+  T_V128,
+  type WasmFunction,
+  whileNot,
+  zero128,
+} from "./_wasm_emit.ts";
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
+// Parameters.
+const P_OFF = 0, P_COL = 1, P_VAL = 2, P_X = 3, P_Y = 4, P_D = 5, P_R0 = 6, P_R1 = 7;
+const P_SUM = 8, P_BASE = 9, P_ALPHA = 10, P_LIST = 11, P_MASK = 12;
+// i32 locals, then v128 locals.
+const L_ROWB = 13, L_K0 = 14, L_K1 = 15, L_K = 16, L_J = 17, L_YROW = 18, L_XA = 19;
+const L_SROW = 20, L_BROW = 21, L_ROW = 22;
+const LANES = 16;
+const L_W = 23, L_ALPHA = 24, L_ACC = 25; // L_ACC .. L_ACC + LANES - 1
 
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function simd(op: number): number[] {
-  return [SIMD, ...uleb(op)];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function vec(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-function name(s: string): number[] {
-  const bytes = Array.from(new TextEncoder().encode(s));
-  return [...uleb(bytes.length), ...bytes];
-}
-
-const get = (i: number) => [LOCAL_GET, ...uleb(i)];
-const set = (i: number) => [LOCAL_SET, ...uleb(i)];
-const i32 = (v: number) => [I32_CONST, ...sleb(v)];
-const memarg = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
-/** `local[i] += delta` */
-const inc = (i: number, delta: number[]) => [...get(i), ...delta, I32_ADD, ...set(i)];
-
-// Parameters of spmm / spmm_acc.
-const P_OFF = 0, P_COL = 1, P_VAL = 2, P_X = 3, P_Y = 4, P_D = 5, P_R0 = 6, P_R1 = 7, P_W = 8;
-const P_SUM = 9;
-
-/** Body of spmm (`withSum` false) or spmm_acc (true). */
-function spmmBody(withSum: boolean): number[] {
-  const lanes = 4;
-  const nParams = withSum ? 10 : 9;
-  // i32 locals, then v128 locals.
-  const L_ROWB = nParams, L_K0 = nParams + 1, L_K1 = nParams + 2, L_K = nParams + 3;
-  const L_J = nParams + 4, L_YROW = nParams + 5, L_XA = nParams + 6, L_SROW = nParams + 7;
-  const L_W = nParams + 8, L_ACC = nParams + 9; // L_ACC .. L_ACC + 3
-  const L_WB = nParams + 9 + lanes;
-  const locals = vec([[...uleb(8), T_I32], [...uleb(lanes + 1), T_V128], [1, T_I32]]);
-
-  /** Loop over j while `j + lanes*16 <= rowBytes`, with `lanes` accumulators. */
-  const jLoop = (lanes: number): number[] => {
-    const width = lanes * 16;
-    const zero = [...simd(V128_CONST), ...new Array(16).fill(0)];
-    const kBody = [
-      // k >= k1 -> exit
-      ...get(L_K),
-      ...get(L_K1),
-      I32_GE_S,
-      BR_IF,
-      1,
-      ...get(P_VAL),
-      ...get(L_K),
-      ...i32(2),
-      I32_SHL,
-      I32_ADD,
-      F32_LOAD,
-      ...memarg(2, 0),
-      ...simd(F32X4_SPLAT),
-      ...set(L_W),
-      // xa = x + columns[k] * rowBytes + j
-      ...get(P_X),
-      ...get(P_COL),
-      ...get(L_K),
-      ...i32(2),
-      I32_SHL,
-      I32_ADD,
-      I32_LOAD,
-      ...memarg(2, 0),
-      ...get(L_ROWB),
-      I32_MUL,
-      I32_ADD,
-      ...get(L_J),
-      I32_ADD,
-      ...set(L_XA),
-      ...Array.from({ length: lanes }, (_, l) => [
-        ...get(L_ACC + l),
-        ...get(L_W),
-        ...get(L_XA),
-        ...simd(V128_LOAD),
-        ...memarg(4, 16 * l),
-        ...simd(F32X4_MUL),
-        ...simd(F32X4_ADD),
-        ...set(L_ACC + l),
-      ]).flat(),
-      ...inc(L_K, i32(1)),
-      BR,
-      0,
-    ];
-    const stores = Array.from({ length: lanes }, (_, l) => {
-      const out = [
-        ...get(L_YROW),
-        ...get(L_J),
-        I32_ADD,
-        ...get(L_ACC + l),
-        ...simd(V128_STORE),
-        ...memarg(4, 16 * l),
-      ];
-      if (withSum) {
-        out.push(
-          ...get(L_SROW),
-          ...get(L_J),
-          I32_ADD,
-          ...get(L_SROW),
-          ...get(L_J),
-          I32_ADD,
-          ...simd(V128_LOAD),
-          ...memarg(4, 16 * l),
+/** Loop over j while `j + lanes * 16 <= rowBytes`, with `lanes` accumulators. */
+function jLoop(lanes: number, masked: boolean): number[] {
+  const width = lanes * 16;
+  const each = (f: (l: number) => number[]) => Array.from({ length: lanes }, (_, l) => f(l)).flat();
+  const kBody = [
+    ...at4(get(P_VAL), get(L_K)),
+    F32_LOAD,
+    ...memarg(2, 0),
+    ...simd(F32X4_SPLAT),
+    ...set(L_W),
+    // xa = x + columns[k] * rowBytes + j
+    ...get(P_X),
+    ...at4(get(P_COL), get(L_K)),
+    I32_LOAD,
+    ...memarg(2, 0),
+    ...get(L_ROWB),
+    I32_MUL,
+    I32_ADD,
+    ...get(L_J),
+    I32_ADD,
+    ...set(L_XA),
+  ];
+  const accumulate = each((l) => [
+    ...get(L_ACC + l),
+    ...get(L_W),
+    ...load128(get(L_XA), 16 * l),
+    ...simd(F32X4_MUL),
+    ...simd(F32X4_ADD),
+    ...set(L_ACC + l),
+  ]);
+  const column = [...at4(get(P_COL), get(L_K)), I32_LOAD, ...memarg(2, 0)];
+  kBody.push(
+    ...(masked
+      ? ifThen([...get(P_MASK), ...column, I32_ADD, I32_LOAD8_U, ...memarg(0, 0)], accumulate)
+      : accumulate),
+    ...inc(L_K, i32(1)),
+  );
+  const rowAt = (row: number) => [...get(row), ...get(L_J), I32_ADD];
+  return whileNot([...get(L_J), ...i32(width), I32_ADD, ...get(L_ROWB), I32_GT_S], [
+    ...each((l) => [...zero128(), ...set(L_ACC + l)]),
+    ...get(L_K0),
+    ...set(L_K),
+    ...whileNot([...get(L_K), ...get(L_K1), I32_GE_S], kBody),
+    ...ifThen(get(P_Y), each((l) => store128(rowAt(L_YROW), get(L_ACC + l), 16 * l))),
+    ...ifThen(
+      get(P_SUM),
+      each((l) =>
+        store128(rowAt(L_SROW), [
+          ...load128(rowAt(L_BROW), 16 * l),
           ...get(L_ACC + l),
           ...simd(F32X4_ADD),
-          ...simd(V128_STORE),
-          ...memarg(4, 16 * l),
-        );
-      }
-      return out;
-    }).flat();
-    return [
-      BLOCK,
-      VOID,
-      LOOP,
-      VOID,
-      // j + width > widthBytes -> exit
-      ...get(L_J),
-      ...i32(width),
-      I32_ADD,
-      ...get(L_WB),
-      I32_GT_S,
-      BR_IF,
-      1,
-      ...Array.from({ length: lanes }, (_, l) => [...zero, ...set(L_ACC + l)]).flat(),
-      ...get(L_K0),
-      ...set(L_K),
-      BLOCK,
-      VOID,
-      LOOP,
-      VOID,
-      ...kBody,
-      END,
-      END,
-      ...stores,
-      ...inc(L_J, i32(width)),
-      BR,
-      0,
-      END,
-      END,
-    ];
-  };
+          ...get(L_ALPHA),
+          ...simd(F32X4_MUL),
+        ], 16 * l)
+      ),
+    ),
+    ...inc(L_J, i32(width)),
+  ]);
+}
 
-  const code = [
+function spmmCode(masked: boolean): number[] {
+  const rowOf = (ptr: number) => [...get(ptr), ...get(L_ROW), ...get(L_ROWB), I32_MUL, I32_ADD];
+  return [
     ...get(P_D),
     ...i32(2),
     I32_SHL,
     ...set(L_ROWB),
-    ...get(P_W),
-    ...i32(2),
-    I32_SHL,
-    ...set(L_WB),
-    BLOCK,
-    VOID,
-    LOOP,
-    VOID,
-    ...get(P_R0),
-    ...get(P_R1),
-    I32_GE_S,
-    BR_IF,
-    1,
-    // k0 = offsets[r], k1 = offsets[r + 1]
-    ...get(P_OFF),
-    ...get(P_R0),
-    ...i32(2),
-    I32_SHL,
-    I32_ADD,
-    ...set(L_XA),
-    ...get(L_XA),
-    I32_LOAD,
-    ...memarg(2, 0),
-    ...set(L_K0),
-    ...get(L_XA),
-    I32_LOAD,
-    ...memarg(2, 4),
-    ...set(L_K1),
-    ...get(P_Y),
-    ...get(P_R0),
-    ...get(L_ROWB),
-    I32_MUL,
-    I32_ADD,
-    ...set(L_YROW),
-    ...(withSum
-      ? [...get(P_SUM), ...get(P_R0), ...get(L_ROWB), I32_MUL, I32_ADD, ...set(L_SROW)]
-      : []),
-    ...i32(0),
-    ...set(L_J),
-    ...jLoop(lanes),
-    ...jLoop(1),
-    ...inc(P_R0, i32(1)),
-    BR,
-    0,
-    END,
-    END,
-    END,
-  ];
-  const body = [...locals, ...code];
-  return [...uleb(body.length), ...body];
-}
-
-function scaleBody(): number[] {
-  // params: ptr, count, alpha (f32); locals: end (i32), a (v128)
-  const P_PTR = 0, P_N = 1, P_ALPHA = 2, L_END = 3, L_A = 4;
-  const locals = vec([[1, T_I32], [1, T_V128]]);
-  const code = [
-    ...get(P_PTR),
-    ...get(P_N),
-    ...i32(2),
-    I32_SHL,
-    I32_ADD,
-    ...set(L_END),
     ...get(P_ALPHA),
     ...simd(F32X4_SPLAT),
-    ...set(L_A),
-    BLOCK,
-    VOID,
-    LOOP,
-    VOID,
-    ...get(P_PTR),
-    ...get(L_END),
-    I32_GE_S,
-    BR_IF,
-    1,
-    ...get(P_PTR),
-    ...get(P_PTR),
-    ...simd(V128_LOAD),
-    ...memarg(4, 0),
-    ...get(L_A),
-    ...simd(F32X4_MUL),
-    ...simd(V128_STORE),
-    ...memarg(4, 0),
-    ...inc(P_PTR, i32(16)),
-    BR,
-    0,
-    END,
-    END,
-    END,
+    ...set(L_ALPHA),
+    ...whileNot([...get(P_R0), ...get(P_R1), I32_GE_S], [
+      // row = list ? list[i] : i
+      ...ifElse(get(P_LIST), T_I32, [...at4(get(P_LIST), get(P_R0)), I32_LOAD, ...memarg(2, 0)], [
+        ...get(P_R0),
+      ]),
+      ...set(L_ROW),
+      // k0 = offsets[row], k1 = offsets[row + 1]
+      ...at4(get(P_OFF), get(L_ROW)),
+      ...set(L_XA),
+      ...get(L_XA),
+      I32_LOAD,
+      ...memarg(2, 0),
+      ...set(L_K0),
+      ...get(L_XA),
+      I32_LOAD,
+      ...memarg(2, 4),
+      ...set(L_K1),
+      ...rowOf(P_Y),
+      ...set(L_YROW),
+      ...rowOf(P_SUM),
+      ...set(L_SROW),
+      ...rowOf(P_BASE),
+      ...set(L_BROW),
+      ...i32(0),
+      ...set(L_J),
+      ...jLoop(LANES, masked),
+      ...jLoop(4, masked),
+      ...jLoop(1, masked),
+      ...inc(P_R0, i32(1)),
+    ]),
   ];
-  const body = [...locals, ...code];
-  return [...uleb(body.length), ...body];
 }
 
-/**
- * Emits the kernel module's bytes. `shared` selects a shared memory import
- * (needed to share one heap with worker threads); `maxPages` bounds it.
- */
-export function emitSpmmModule(shared: boolean, maxPages: number): Uint8Array<ArrayBuffer> {
-  const types = vec([
-    [0x60, ...vec(new Array(9).fill([T_I32])), 0],
-    [0x60, ...vec(new Array(10).fill([T_I32])), 0],
-    [0x60, ...vec([[T_I32], [T_I32], [T_F32]]), 0],
-  ]);
-  const memLimits = shared
-    ? [0x03, ...uleb(1), ...uleb(maxPages)]
-    : [0x01, ...uleb(1), ...uleb(maxPages)];
-  const imports = vec([[...name("env"), ...name("mem"), 0x02, ...memLimits]]);
-  const funcs = vec([[0], [1], [2]]);
-  const exports = vec([
-    [...name("spmm"), 0x00, 0],
-    [...name("spmm_acc"), 0x00, 1],
-    [...name("scale"), 0x00, 2],
-  ]);
-  const code = vec([spmmBody(false), spmmBody(true), scaleBody()]);
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, types),
-    ...section(2, imports),
-    ...section(3, funcs),
-    ...section(7, exports),
-    ...section(10, code),
-  ]);
-}
+/** The propagation kernels, for the engine's module. */
+export const SPMM_FUNCTIONS: readonly WasmFunction[] = [false, true].map((masked) => ({
+  name: masked ? "spmm_masked" : "spmm",
+  params: [...new Array(10).fill(T_I32), T_F32, T_I32, T_I32],
+  locals: [[10, T_I32], [2 + LANES, T_V128]],
+  code: spmmCode(masked),
+}));
 
-/** The kernel functions as JS sees them (all pointers are byte addresses). */
+/** The arguments of both kernels (all pointers are byte addresses). */
+type SpmmArgs = [
+  off: number,
+  col: number,
+  val: number,
+  x: number,
+  y: number,
+  d: number,
+  r0: number,
+  r1: number,
+  sum: number,
+  base: number,
+  alpha: number,
+  list: number,
+  mask: number,
+];
+
+/** The kernels as JS sees them. */
 export interface SpmmKernels {
-  spmm(
-    off: number,
-    col: number,
-    val: number,
-    x: number,
-    y: number,
-    d: number,
-    r0: number,
-    r1: number,
-    w: number,
-  ): void;
-  spmm_acc(
-    off: number,
-    col: number,
-    val: number,
-    x: number,
-    y: number,
-    d: number,
-    r0: number,
-    r1: number,
-    w: number,
-    sum: number,
-  ): void;
-  scale(ptr: number, count: number, alpha: number): void;
+  spmm(...args: SpmmArgs): void;
+  spmm_masked(...args: SpmmArgs): void;
 }
-
-/** Compiles the module once per (shared, maxPages) and instantiates it over `memory`. */
-export function instantiateKernels(
-  memory: WebAssembly.Memory,
-  shared: boolean,
-  maxPages: number,
-): SpmmKernels {
-  const key = `${shared}:${maxPages}`;
-  let mod = moduleCache.get(key);
-  if (mod === undefined) {
-    mod = new WebAssembly.Module(emitSpmmModule(shared, maxPages));
-    moduleCache.set(key, mod);
-  }
-  const instance = new WebAssembly.Instance(mod, { env: { mem: memory } });
-  return instance.exports as unknown as SpmmKernels;
-}
-
-const moduleCache = new Map<string, WebAssembly.Module>();

@@ -176,7 +176,9 @@ function toOrt(ort: OrtApi, name: string, info: ValueInfo, feed: HostTensor): Or
       } of ${n} values (shape [${info.shape}]) but found a ${kind} of ${feed.data.length}`,
     );
   }
-  return new ort.Tensor(ORT_TYPE[info.dtype], feed.data, info.shape);
+  // The binding rejects arrays on a SharedArrayBuffer (views of the kernels' heap): copy those.
+  const data = feed.data.buffer instanceof SharedArrayBuffer ? feed.data.slice() : feed.data;
+  return new ort.Tensor(ORT_TYPE[info.dtype], data, info.shape);
 }
 
 const cache = new Map<string, Promise<Session>>();

@@ -8,14 +8,25 @@
  * threads that share the heap ({@linkcode createSparseEngine}). Widths that
  * are not a multiple of 4 take a plain JS loop ({@linkcode spmmJs}).
  *
+ * The layer mean runs its L products over two layer buffers in the heap,
+ * with the sum, the first layer's `x0` and the last layer's scaling fused
+ * into the products. Arrays allocated in the heap ({@linkcode
+ * SparseEngine.alloc}) are read and written in place, so a training loop
+ * that keeps its table, its propagated table and their gradients there
+ * copies nothing per product (LightGCN's trainer; the optimizer of
+ * `table_adam.ts` updates such a table in place).
+ *
  * Matrices are treated as immutable: a matrix is copied into the heap on
  * first use and recognised by identity afterwards.
  *
  * @module
  */
 
-import { type CsrMatrix, transpose } from "./adjacency.ts";
-import { MAX_THREADS, type SpmmEngine, startEngine, syncEngine } from "./_spmm_engine.ts";
+import { MAX_THREADS, startHeap, syncHeap } from "./_wasm_heap.ts";
+import type { CsrMatrix } from "./adjacency.ts";
+import { Engine } from "./_sparse_engine.ts";
+
+export { spmmJs } from "./_sparse_engine.ts";
 
 /** Options of the sparse products. */
 export interface SpmmOptions {
@@ -27,6 +38,18 @@ export interface SpmmOptions {
 export interface PropagateOptions extends SpmmOptions {
   /** Number of propagation layers `L`; the mean runs over layers `0 .. L`. @default 3 */
   layers?: number;
+  /**
+   * The rows of the mean that are needed (a batch's nodes): the last layer
+   * is computed for these rows only, and the other rows of `out` are left
+   * undefined. @default every row
+   */
+  rows?: Int32Array;
+  /**
+   * The rows of `x0` that may be non-zero; the others must be zero (a
+   * batch's gradient). The first product then reads these rows only.
+   * @default every row
+   */
+  inputRows?: Int32Array;
 }
 
 /** Sparse products bound to one heap and a fixed number of threads. */
@@ -41,6 +64,26 @@ export interface SparseEngine {
   propagateMean(a: CsrMatrix, x0: Float32Array, options?: PropagateOptions): Float32Array;
   /** Gradient of {@linkcode propagateMean} w.r.t. `x0`: `mean_l (A^T)^l g`. */
   propagateMeanBackward(a: CsrMatrix, g: Float32Array, options?: PropagateOptions): Float32Array;
+  /**
+   * `floats` zeros in the engine's heap, as a view that stays valid until
+   * {@linkcode free}. Products given such views (as `x`, `x0`, `g` or `out`)
+   * read and write them in place instead of copying them in and out.
+   */
+  alloc(floats: number): Float32Array;
+  /** Releases a view made by {@linkcode alloc}. */
+  free(view: Float32Array): void;
+  /**
+   * `out[k] = table[ids[k]]`, rows of `out.length / ids.length` floats: a
+   * batch's rows of a table, for a session's inputs. A table in the heap is
+   * read by a SIMD kernel, another by a JS loop.
+   */
+  gatherRows(table: Float32Array, ids: Int32Array, out: Float32Array): Float32Array;
+  /**
+   * `table[ids[k]] += rows[k]` in the order of `k` (repeated ids add up),
+   * rows of `rows.length / ids.length` floats: a session's row gradients
+   * scattered into a table's.
+   */
+  addRows(table: Float32Array, ids: Int32Array, rows: Float32Array): void;
   /** Stops the workers; the engine cannot be used afterwards. */
   close(): void;
 }
@@ -49,161 +92,6 @@ export interface SparseEngine {
 export interface SparseEngineOptions {
   /** Threads per product, the caller's included. @default navigator.hardwareConcurrency */
   threads?: number;
-}
-
-function widthOf(a: CsrMatrix, x: Float32Array, what: string): number {
-  const d = x.length / a.nCols;
-  if (a.nCols === 0 || !Number.isInteger(d) || d === 0) {
-    throw new TypeError(
-      `Expected ${what} to hold nCols x d = ${a.nCols} x d floats but found ${x.length}`,
-    );
-  }
-  return d;
-}
-
-function outFor(a: CsrMatrix, d: number, out: Float32Array | undefined): Float32Array {
-  if (out === undefined) return new Float32Array(a.nRows * d);
-  if (out.length !== a.nRows * d) {
-    throw new TypeError(`Expected out to hold ${a.nRows} x ${d} floats but found ${out.length}`);
-  }
-  return out;
-}
-
-function checkLayers(layers: number): void {
-  if (!Number.isInteger(layers) || layers < 0) {
-    throw new RangeError(`Expected layers to be a non-negative integer but found ${layers}`);
-  }
-}
-
-/**
- * `y = A x` in plain JS: the reference kernel and the fallback for widths
- * that are not a multiple of 4. The first non-zero of a row initialises the
- * output row, which spares a separate zeroing pass.
- *
- * @example
- * ```ts
- * import { fromCoo } from "./adjacency.ts";
- * import { spmmJs } from "./spmm.ts";
- * const a = fromCoo(2, 2, [0, 1], [1, 0], [2, 3]);
- * console.log(Array.from(spmmJs(a, new Float32Array([1, 10])))); // [20, 3]
- * ```
- */
-export function spmmJs(a: CsrMatrix, x: Float32Array, options: SpmmOptions = {}): Float32Array {
-  const d = widthOf(a, x, "x");
-  const y = outFor(a, d, options.out);
-  const { offsets, columns, values, nRows } = a;
-  const d4 = d - (d % 4);
-  for (let r = 0; r < nRows; r++) {
-    const yo = r * d;
-    const s = offsets[r], e = offsets[r + 1];
-    if (s === e) {
-      y.fill(0, yo, yo + d);
-      continue;
-    }
-    for (let k = s; k < e; k++) {
-      const w = values[k], xo = columns[k] * d;
-      if (k === s) {
-        for (let j = 0; j < d; j++) y[yo + j] = w * x[xo + j];
-        continue;
-      }
-      // Unrolled by 4: V8 keeps the Float32Array bounds checks cheaper this way.
-      let j = 0;
-      for (; j < d4; j += 4) {
-        y[yo + j] += w * x[xo + j];
-        y[yo + j + 1] += w * x[xo + j + 1];
-        y[yo + j + 2] += w * x[xo + j + 2];
-        y[yo + j + 3] += w * x[xo + j + 3];
-      }
-      for (; j < d; j++) y[yo + j] += w * x[xo + j];
-    }
-  }
-  return y;
-}
-
-const transposes = new WeakMap<CsrMatrix, CsrMatrix>();
-
-/** `A^T`, cached per matrix; `a` itself when it is marked symmetric. */
-function transposed(a: CsrMatrix): CsrMatrix {
-  if (a.symmetric === true) return a;
-  let t = transposes.get(a);
-  if (t === undefined) {
-    t = transpose(a);
-    transposes.set(a, t);
-  }
-  return t;
-}
-
-class Engine implements SparseEngine {
-  readonly #core: SpmmEngine;
-  constructor(core: SpmmEngine) {
-    this.#core = core;
-  }
-
-  get threads(): number {
-    return this.#core.threads;
-  }
-
-  spmm(a: CsrMatrix, x: Float32Array, options: SpmmOptions = {}): Float32Array {
-    const d = widthOf(a, x, "x");
-    if (d % 4 !== 0) return spmmJs(a, x, options);
-    const y = outFor(a, d, options.out);
-    const core = this.#core;
-    const [res, [xp, yp]] = core.prepare(a, 2, Math.max(a.nRows, a.nCols) * d);
-    core.floats(xp, x.length).set(x);
-    core.spmm(res, xp, yp, d, 0);
-    y.set(core.floats(yp, y.length));
-    return y;
-  }
-
-  spmmT(a: CsrMatrix, g: Float32Array, options: SpmmOptions = {}): Float32Array {
-    return this.spmm(transposed(a), g, options);
-  }
-
-  propagateMean(a: CsrMatrix, x0: Float32Array, options: PropagateOptions = {}): Float32Array {
-    const layers = options.layers ?? 3;
-    checkLayers(layers);
-    if (a.nRows !== a.nCols) {
-      throw new TypeError(`Expected a square matrix but found ${a.nRows} x ${a.nCols}`);
-    }
-    const d = widthOf(a, x0, "x0");
-    const out = outFor(a, d, options.out);
-    if (d % 4 !== 0) return propagateJs(a, x0, layers, out);
-    const core = this.#core;
-    const [res, [p0, p1, sum]] = core.prepare(a, 3, a.nRows * d);
-    core.floats(p0, x0.length).set(x0);
-    core.floats(sum, x0.length).set(x0);
-    let from = p0, to = p1;
-    for (let l = 0; l < layers; l++) {
-      core.spmm(res, from, to, d, sum);
-      [from, to] = [to, from];
-    }
-    core.scale(sum, a.nRows, d, 1 / (layers + 1));
-    out.set(core.floats(sum, out.length));
-    return out;
-  }
-
-  propagateMeanBackward(
-    a: CsrMatrix,
-    g: Float32Array,
-    options: PropagateOptions = {},
-  ): Float32Array {
-    return this.propagateMean(transposed(a), g, options);
-  }
-
-  close(): void {
-    this.#core.close();
-  }
-}
-
-function propagateJs(a: CsrMatrix, x0: Float32Array, layers: number, out: Float32Array) {
-  const sum = Float64Array.from(x0);
-  let x = x0;
-  for (let l = 0; l < layers; l++) {
-    x = spmmJs(a, x);
-    for (let i = 0; i < sum.length; i++) sum[i] += x[i];
-  }
-  for (let i = 0; i < sum.length; i++) out[i] = sum[i] / (layers + 1);
-  return out;
 }
 
 /**
@@ -227,12 +115,12 @@ export async function createSparseEngine(options: SparseEngineOptions = {}): Pro
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new RangeError(`Expected threads in [1, ${MAX_THREADS}] but found ${threads}`);
   }
-  return new Engine(await startEngine(threads));
+  return new Engine(await startHeap(threads));
 }
 
 let single: Engine | undefined;
 function defaultEngine(): Engine {
-  return single ??= new Engine(syncEngine());
+  return single ??= new Engine(syncHeap());
 }
 
 /**

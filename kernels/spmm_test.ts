@@ -173,3 +173,81 @@ Deno.test("spmm() writes into out and rejects mismatched shapes", () => {
     name: "RangeError",
   });
 });
+
+Deno.test("propagateMean() on views of the heap works in place and equals the copying path", async () => {
+  const rng = createRng(8);
+  const a = randomGraph(rng, 50, 200);
+  for (const threads of [1, 2]) {
+    const engine = await createSparseEngine({ threads });
+    try {
+      for (const layers of [1, 3]) {
+        const d = 8;
+        const x = randomX(rng, a.nRows * d);
+        const want = engine.propagateMean(a, x, { layers });
+        const x0 = engine.alloc(x.length), out = engine.alloc(x.length);
+        x0.set(x);
+        assert.equal(engine.propagateMean(a, x0, { layers, out }), out);
+        assert.deepEqual(out, want, `${threads} threads L${layers}: in place`);
+        assert.deepEqual(x0, x, "x0 is left as it was");
+        // Mixed: a heap input into an ordinary output, and the reverse.
+        assert.deepEqual(engine.propagateMean(a, x0, { layers }), want);
+        const back = engine.alloc(x.length);
+        assert.deepEqual(engine.propagateMeanBackward(a, x, { layers, out: back }), want);
+        assert.throws(() => engine.propagateMean(a, out, { layers, out }), { name: "TypeError" });
+        // Some rows only: those equal the full mean's.
+        const rows = Int32Array.from([7, 3, 41, 0, 12]);
+        const some = engine.alloc(x.length);
+        engine.propagateMean(a, x0, { layers, out: some, rows });
+        for (const r of rows) {
+          assert.deepEqual(some.subarray(r * d, r * d + d), want.subarray(r * d, r * d + d));
+        }
+        engine.free(some);
+        // An input that is zero outside a few rows: reading only those changes nothing.
+        const sparse = engine.alloc(x.length);
+        for (const r of rows) sparse.set(x.subarray(r * d, r * d + d), r * d);
+        const full = engine.propagateMean(a, sparse, { layers });
+        for (const inputRows of [rows, Int32Array.from([...rows, 9])]) {
+          assert.deepEqual(engine.propagateMean(a, sparse, { layers, inputRows }), full);
+        }
+        assert.deepEqual(engine.propagateMean(a, sparse, { layers }), full, "the mask is cleared");
+        engine.free(sparse);
+        for (const v of [x0, out, back]) engine.free(v);
+      }
+      // Freed space is reused, and fresh allocations are zeros.
+      const first = engine.alloc(1000);
+      first.fill(7);
+      engine.free(first);
+      const again = engine.alloc(1000);
+      assert.equal(again.byteOffset, first.byteOffset);
+      assert.ok(again.every((v) => v === 0));
+      assert.throws(() => engine.free(new Float32Array(4)), { name: "TypeError" });
+    } finally {
+      engine.close();
+    }
+  }
+});
+
+Deno.test("gatherRows() and addRows() move rows between heap tables and plain arrays", async () => {
+  const engine = await createSparseEngine({ threads: 1 });
+  try {
+    const d = 8, rows = 5;
+    const plain = Float32Array.from({ length: rows * d }, (_, i) => i);
+    const heap = engine.alloc(rows * d);
+    heap.set(plain);
+    const ids = Int32Array.from([3, 0, 3]);
+    for (const table of [plain, heap]) {
+      const out = engine.gatherRows(table, ids, new Float32Array(3 * d));
+      assert.deepEqual(Array.from(out.subarray(0, d)), [24, 25, 26, 27, 28, 29, 30, 31]);
+      assert.deepEqual(Array.from(out.subarray(d, 2 * d)), [0, 1, 2, 3, 4, 5, 6, 7]);
+      // Repeated rows add up, in order.
+      engine.addRows(table, ids, new Float32Array(3 * d).fill(0.5));
+      assert.equal(table[3 * d], 25);
+      assert.equal(table[0], 0.5);
+      assert.equal(table[d], 8);
+    }
+    assert.deepEqual(heap, plain);
+    assert.throws(() => engine.gatherRows(heap, ids, new Float32Array(7)), { name: "TypeError" });
+  } finally {
+    engine.close();
+  }
+});

@@ -1,16 +1,16 @@
 /**
- * A worker thread of the sparse engine: it shares the engine's WebAssembly
- * heap, sleeps on the control block's generation word, runs its row range of
+ * A worker thread of the engine's heap: it shares the heap's WebAssembly
+ * memory, sleeps on the control block's generation word, runs its range of
  * each op and counts itself done. It never returns to its event loop after
- * the first message, which is why the engine stops it with `terminate()`.
+ * the first message, which is why the heap stops it with `terminate()`.
  *
  * @module
  */
 
 /// <reference lib="deno.worker" />
 
-import { instantiateKernels } from "./_spmm_wasm.ts";
-import { OP_EXIT, runPart } from "./_spmm_engine.ts";
+import { instantiateKernels } from "./_wasm_kernels.ts";
+import { CTL_ARGS, CTL_RANGES, OP_EXIT, runPart } from "./_wasm_heap.ts";
 
 interface Start {
   memory: WebAssembly.Memory;
@@ -20,9 +20,10 @@ interface Start {
 
 self.onmessage = (e: MessageEvent<Start>) => {
   const { memory, index, maxPages } = e.data;
-  const kernels = instantiateKernels(memory, true, maxPages);
+  const kernels = instantiateKernels(memory, maxPages);
   // The control block sits at byte 0 and never moves when the heap grows.
-  const ctl = new Int32Array(memory.buffer, 0, 64);
+  const ctl = new Int32Array(memory.buffer, 0, CTL_RANGES + 2 * (index + 1));
+  const args = ctl.subarray(CTL_ARGS, CTL_RANGES);
   let gen = Atomics.load(ctl, 0);
   self.postMessage("ready");
   for (;;) {
@@ -30,8 +31,7 @@ self.onmessage = (e: MessageEvent<Start>) => {
     gen = Atomics.load(ctl, 0);
     const op = ctl[2];
     if (op === OP_EXIT) return;
-    const d = ctl[8];
-    runPart(kernels, op, ctl.subarray(3, 13), ctl[16 + 2 * index], ctl[17 + 2 * index], d);
+    runPart(kernels, op, args, ctl[CTL_RANGES + 2 * index], ctl[CTL_RANGES + 2 * index + 1]);
     Atomics.add(ctl, 1, 1);
     Atomics.notify(ctl, 1);
   }
