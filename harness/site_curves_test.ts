@@ -61,14 +61,16 @@ Deno.test("learningCurves() draws one curve per training: cells of one model sha
   assert.equal(elmrec.bestEpoch, 3);
   assert.equal(elmrec.prior, 2.8802674554806384);
   assert.equal(elmrec.points.filter((p) => p.series === "validation loss").length, 3);
-  // Pairwise fits: one per cell (each cell trains its own); only the fixtures' records log.
+  // Pairwise fits: one per cell (each cell trains its own). The sweep's dim=16 cell is the
+  // tiny file's direct cell (the same id), so it is one curve, labelled as the tiny row.
   const bprmf = curves.filter((c) => c.plugin === "bprmf");
   assert.deepEqual(bprmf.map((c) => c.labels[0]).sort(), [
-    "bprmf (dim=16) · direct",
     "bprmf (dim=32) · direct",
     "bprmf (dim=8) · direct",
     "bprmf (reindex=random) · direct",
     "bprmf (reindex=random) · sequential",
+    "bprmf · direct",
+    "bprmf · sequential",
   ]);
 });
 

@@ -18,6 +18,8 @@ import { ELMREC_DEFAULTS, resolveDatasetDefaults } from "../models/elmrec.ts";
 import { trainingKey } from "../models/seq2seq_config.ts";
 
 const results = (name: string) => new URL(`../results/${name}`, import.meta.url).pathname;
+/** Records made before the keys were renamed, config in the old names (under results/'s parent). */
+const OLD_NAMES = "../tests/fixtures/keys/old_names.jsonl";
 
 /** The id a record's cell gets when its config is given by `sets` (`--set plugin.key=value`). */
 async function idWith(record: ResultRecord, sets: readonly string[]): Promise<string> {
@@ -37,8 +39,9 @@ async function recordWithId(file: string, id: string): Promise<ResultRecord> {
 }
 
 Deno.test("a renamed key's old and new spelling give a committed record its id", async () => {
-  // results/tiny_synthetic.jsonl: simplex, direct, tiny preset (batch_size 256, history_len 20).
-  const tiny = await recordWithId("tiny_synthetic.jsonl", "6ad72bdbe91bd8ee");
+  // Simplex, direct, tiny preset (batch_size 256, history_len 20), as tiny_synthetic.jsonl
+  // held it before the keys were renamed (tests/fixtures/keys/old_names.jsonl).
+  const tiny = await recordWithId(OLD_NAMES, "6ad72bdbe91bd8ee");
   assert.equal(tiny.config.history_len, 20);
   assert.equal(await idWith(tiny, []), "6ad72bdbe91bd8ee");
   assert.equal(
@@ -91,7 +94,7 @@ Deno.test("every committed record's own config, old names and all, gives back it
 Deno.test("check reruns a committed record whose config holds the old key names", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const record = await recordWithId("tiny_synthetic.jsonl", "9cba7e1bc0fa2b55");
+    const record = await recordWithId(OLD_NAMES, "9cba7e1bc0fa2b55");
     assert.equal(record.plugin, "bprmf");
     assert.equal(record.config.batch_size, 256);
     const path = `${dir}/baseline.jsonl`;
