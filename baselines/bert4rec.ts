@@ -48,12 +48,11 @@ import {
 import { fitSequence } from "../models/seq_fit.ts";
 import { softmaxLoss } from "../models/seq_losses.ts";
 import {
+  bestEpochHooks,
   loaded,
   packedUserVectors,
-  restoreParams,
   saver,
   sequenceScorer,
-  snapshotParams,
 } from "../models/seq_model.ts";
 import { transformerStack } from "../models/seq_transformer.ts";
 
@@ -305,12 +304,7 @@ export const bert4rec = definePlugin({
         });
         return { loss: run.loss, positions: b.count };
       },
-      scorer: () => {
-        view.refresh();
-        return Promise.resolve(view.scorer);
-      },
-      snapshot: () => snapshotParams(store),
-      restore: (saved) => restoreParams(store, saved),
+      ...bestEpochHooks(store, view),
     });
     view.refresh();
     const info = { ...fitInfo(result), rows_per_batch: rows, masked_per_batch: cap };

@@ -35,13 +35,7 @@ import {
 import { checkConfigMatches } from "../models/embedding_checkpoint.ts";
 import { fitSequence } from "../models/seq_fit.ts";
 import { softmaxLoss } from "../models/seq_losses.ts";
-import {
-  loaded,
-  restoreParams,
-  saver,
-  sequenceScorer,
-  snapshotParams,
-} from "../models/seq_model.ts";
+import { bestEpochHooks, loaded, saver, sequenceScorer } from "../models/seq_model.ts";
 
 /** Every key: RecBole's Caser settings, with the paper's window of 5 items. */
 export const CASER_KEYS = {
@@ -218,12 +212,7 @@ export const caser = definePlugin({
         });
         return { loss: (await step.run(feeds)).loss, positions: batch.length };
       },
-      scorer: () => {
-        view.refresh();
-        return Promise.resolve(view.scorer);
-      },
-      snapshot: () => snapshotParams(store),
-      restore: (saved) => restoreParams(store, saved),
+      ...bestEpochHooks(store, view),
     });
     view.refresh();
     return { ...view.scorer, info: fitInfo(result), save: saver("caser", store, config, split) };

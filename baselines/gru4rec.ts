@@ -40,13 +40,12 @@ import {
 import { fitSequence } from "../models/seq_fit.ts";
 import { softmaxLoss } from "../models/seq_losses.ts";
 import {
+  bestEpochHooks,
   loaded,
   packedUserVectors,
   recentHistory,
-  restoreParams,
   saver,
   sequenceScorer,
-  snapshotParams,
 } from "../models/seq_model.ts";
 
 /** Every key: RecBole's GRU4Rec settings. */
@@ -180,12 +179,7 @@ export const gru4rec = definePlugin({
         const run = await step.run({ ...fed, targets: target, weights: weight });
         return { loss: run.loss, positions: layout.lengths.reduce((a, b) => a + b, 0) };
       },
-      scorer: () => {
-        view.refresh();
-        return Promise.resolve(view.scorer);
-      },
-      snapshot: () => snapshotParams(store),
-      restore: (saved) => restoreParams(store, saved),
+      ...bestEpochHooks(store, view),
     });
     view.refresh();
     const info = { ...fitInfo(result), rows_per_batch: rows };

@@ -24,7 +24,7 @@ import { type DefaultsOf, definePlugin, type FitContext, type Scorer } from "../
 import { loadCheckpoint, ParamStore } from "../kernels/mod.ts";
 import { checkConfigMatches } from "../models/embedding_checkpoint.ts";
 import { fitSequence } from "../models/seq_fit.ts";
-import { loaded, restoreParams, saver, snapshotParams } from "../models/seq_model.ts";
+import { bestEpochHooks, loaded, saver } from "../models/seq_model.ts";
 import { createSasrecTrainer, sasrecScorer } from "./sasrec_model.ts";
 
 /** Every key: the paper's settings (Amazon Beauty), with d 64 as RecBole. */
@@ -102,12 +102,7 @@ export const sasrec = definePlugin({
       validUsers: config.validUsers,
       batches: (rng) => trainer.batches(rng),
       step: (batch) => trainer.step(batch),
-      scorer: () => {
-        view.refresh();
-        return Promise.resolve(view.scorer);
-      },
-      snapshot: () => snapshotParams(store),
-      restore: (saved) => restoreParams(store, saved),
+      ...bestEpochHooks(store, view),
     });
     view.refresh();
     const info = { ...fitInfo(result), rows_per_batch: trainer.rows };

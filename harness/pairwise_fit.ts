@@ -8,17 +8,14 @@
  *
  * @module
  */
-import { checkLoss, epochLoop, memoryCheckpoint } from "./epoch_loop.ts";
+import { checkLoss, epochLoop, type EpochRun, memoryCheckpoint } from "./epoch_loop.ts";
 import type { FitContext, Scorer, ValidateOptions } from "./plugin.ts";
 import { type PairwiseBatch, PairwiseSampler } from "./sampling.ts";
 
-/** Options of {@linkcode fitPairwise}. */
-export interface PairwiseFitOptions<S> {
+/** What {@linkcode fitRanked} needs besides an epoch's training. */
+export interface RankedFitOptions<S> {
   /** Name shown in log lines. */
   readonly label: string;
-  readonly batchSize: number;
-  /** Negatives per positive. @default 1 */
-  readonly negatives?: number;
   readonly maxEpochs: number;
   /** Epochs without a better validation NDCG@10 before stopping. */
   readonly patience: number;
@@ -26,16 +23,23 @@ export interface PairwiseFitOptions<S> {
   readonly validProtocol: string;
   /** Validation users (a fixed seeded subset); 0 = all. */
   readonly validUsers: number;
+  /** A scorer over the current parameters (for validation). */
+  scorer(): Promise<Scorer>;
+  snapshot(): S;
+  restore(state: S): void;
+}
+
+/** Options of {@linkcode fitPairwise}. */
+export interface PairwiseFitOptions<S> extends RankedFitOptions<S> {
+  readonly batchSize: number;
+  /** Negatives per positive. @default 1 */
+  readonly negatives?: number;
   /**
    * One optimisation step; returns the batch loss. `weights` is 1 for the
    * batch's real samples and 0 for the wrapped padding of the last batch,
    * so a weighted mean equals the mean over real samples.
    */
   step(batch: PairwiseBatch, weights: Float32Array): Promise<number>;
-  /** A scorer over the current parameters (for validation). */
-  scorer(): Promise<Scorer>;
-  snapshot(): S;
-  restore(state: S): void;
 }
 
 /** The validation metric early stopping maximises. */
@@ -132,41 +136,62 @@ export function validationOptions(protocol: string, users: number): ValidateOpti
  * });
  * ```
  */
-export async function fitPairwise<S>(
+export function fitPairwise<S>(
   ctx: FitContext,
   options: PairwiseFitOptions<S>,
 ): Promise<PairwiseFitResult> {
-  const { label } = options;
   const sampler = new PairwiseSampler(ctx.split, {
     batchSize: options.batchSize,
     negatives: options.negatives ?? 1,
   });
-  const validate = validationOptions(options.validProtocol, options.validUsers);
   // One stream for the whole fit: epoch e's batches depend on the seed only.
   const rng = ctx.rng.fork("pairwise-sampler");
   const weights = new Float32Array(options.batchSize);
   let filled = -1;
+  return fitRanked(ctx, options, async (run, sampleRss) => {
+    let total = 0, count = 0, b = 0;
+    for (const batch of run.steps(sampler.epoch(rng), sampler.batches)) {
+      if (batch.size !== filled) {
+        weights.fill(1, 0, batch.size).fill(0, batch.size);
+        filled = batch.size;
+      }
+      const loss = await options.step(batch, weights);
+      total += loss * batch.size;
+      count += batch.size;
+      if (b++ % 16 === 0) sampleRss();
+    }
+    return total / count;
+  });
+}
+
+/**
+ * The shared loop with validation NDCG@10 maximised, the best epoch kept in
+ * memory, and the log and summary every ranking model records (`fitInfo`).
+ * `train` runs one epoch and returns its mean loss; it calls `sampleRss`
+ * now and then so that the peak RSS covers the epoch, not only its end.
+ * Both the pairwise fit above and the sequence models' fit
+ * (`models/seq_fit.ts`) are this loop with their own epochs.
+ */
+export async function fitRanked<S>(
+  ctx: FitContext,
+  options: RankedFitOptions<S>,
+  train: (run: EpochRun, sampleRss: () => void) => Promise<number>,
+): Promise<PairwiseFitResult> {
+  const { label } = options;
+  const validate = validationOptions(options.validProtocol, options.validUsers);
   let peak = 0;
-  const sampleRss = () => (peak = Math.max(peak, Deno.memoryUsage().rss));
+  const sampleRss = () => {
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+  };
   const result = await epochLoop<number, Record<string, number>, PairwiseEpoch>({
     label,
     maxEpochs: options.maxEpochs,
     patience: options.patience,
     goal: "max",
     train: async (run) => {
-      let total = 0, count = 0, b = 0;
-      for (const batch of run.steps(sampler.epoch(rng), sampler.batches)) {
-        if (batch.size !== filled) {
-          weights.fill(1, 0, batch.size).fill(0, batch.size);
-          filled = batch.size;
-        }
-        const loss = await options.step(batch, weights);
-        total += loss * batch.size;
-        count += batch.size;
-        if (b++ % 16 === 0) sampleRss();
-      }
+      const loss = await train(run, sampleRss);
       sampleRss();
-      return checkLoss(label, run.epoch, total / count);
+      return checkLoss(label, run.epoch, loss);
     },
     validate: async () => {
       const metrics = await ctx.validate(await options.scorer(), validate);

@@ -11,13 +11,12 @@
  *
  * @module
  */
-import { checkLoss, epochLoop, memoryCheckpoint } from "../harness/epoch_loop.ts";
 import {
-  type PairwiseEpoch,
+  fitRanked,
   type PairwiseFitResult,
-  validationOptions,
+  type RankedFitOptions,
 } from "../harness/pairwise_fit.ts";
-import type { FitContext, Scorer } from "../harness/plugin.ts";
+import type { FitContext } from "../harness/plugin.ts";
 import type { Rng } from "../kernels/mod.ts";
 
 /** What one step returns: the mean loss over its positions, and how many there were. */
@@ -27,23 +26,11 @@ export interface StepLoss {
 }
 
 /** Options of {@linkcode fitSequence}. */
-export interface SequenceFitOptions<B, S> {
-  /** Name shown in log lines. */
-  readonly label: string;
-  readonly maxEpochs: number;
-  readonly patience: number;
-  readonly validProtocol: string;
-  readonly validUsers: number;
+export interface SequenceFitOptions<B, S> extends RankedFitOptions<S> {
   /** One epoch's batches, drawn with `rng` (one stream for the whole fit). */
   batches(rng: Rng): readonly B[];
   step(batch: B): Promise<StepLoss>;
-  /** A scorer over the current parameters (for validation). */
-  scorer(): Promise<Scorer>;
-  snapshot(): S;
-  restore(state: S): void;
 }
-
-const METRIC = "NDCG@10";
 
 /**
  * Trains with early stopping on validation NDCG@10; leaves the best
@@ -59,59 +46,20 @@ const METRIC = "NDCG@10";
  * });
  * ```
  */
-export async function fitSequence<B, S>(
+export function fitSequence<B, S>(
   ctx: FitContext,
   options: SequenceFitOptions<B, S>,
 ): Promise<PairwiseFitResult> {
-  const { label } = options;
-  const validate = validationOptions(options.validProtocol, options.validUsers);
   const rng = ctx.rng.fork("sequence-batches");
-  let peak = 0;
-  const sampleRss = () => (peak = Math.max(peak, Deno.memoryUsage().rss));
-  const result = await epochLoop<number, Record<string, number>, PairwiseEpoch>({
-    label,
-    maxEpochs: options.maxEpochs,
-    patience: options.patience,
-    goal: "max",
-    train: async (run) => {
-      const batches = options.batches(rng);
-      let total = 0, count = 0, b = 0;
-      for (const batch of run.steps(batches, batches.length)) {
-        const { loss, positions } = await options.step(batch);
-        total += loss * positions;
-        count += positions;
-        if (b++ % 16 === 0) sampleRss();
-      }
-      sampleRss();
-      return checkLoss(label, run.epoch, count ? total / count : 0);
-    },
-    validate: async () => {
-      const metrics = await ctx.validate(await options.scorer(), validate);
-      sampleRss();
-      return metrics;
-    },
-    score: (metrics) => metrics[METRIC],
-    entry: ({ epoch, trained, validated, trainSeconds }) => ({
-      epoch,
-      loss: trained,
-      metrics: validated,
-      seconds: trainSeconds,
-    }),
-    line: ({ epoch, trained, validated, trainSeconds, best }) =>
-      `${label} epoch ${epoch}: loss ${trained.toFixed(5)} valid ${METRIC} ${
-        (validated[METRIC] ?? NaN).toFixed(4)
-      } ${trainSeconds.toFixed(2)}s${best ? " *" : ""}`,
-    checkpoint: memoryCheckpoint(options.snapshot, options.restore),
-    progress: ctx.progress,
-    signal: ctx.signal,
+  return fitRanked(ctx, options, async (run, sampleRss) => {
+    const batches = options.batches(rng);
+    let total = 0, count = 0, b = 0;
+    for (const batch of run.steps(batches, batches.length)) {
+      const { loss, positions } = await options.step(batch);
+      total += loss * positions;
+      count += positions;
+      if (b++ % 16 === 0) sampleRss();
+    }
+    return count ? total / count : 0;
   });
-  const times = result.log.map((l) => l.seconds).sort((a, b) => a - b);
-  return {
-    bestEpoch: result.bestEpoch,
-    epochsRun: result.epochsRun,
-    bestMetrics: result.log.find((l) => l.epoch === result.bestEpoch)?.metrics ?? {},
-    log: result.log,
-    medianEpochSeconds: times.length ? times[Math.floor(times.length / 2)] : 0,
-    peakRssMiB: Math.round(peak / 2 ** 20),
-  };
 }

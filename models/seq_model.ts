@@ -86,6 +86,24 @@ export async function sequenceScorer(
   };
 }
 
+/**
+ * What the fit loop asks of a sequence model besides its steps: a scorer
+ * over the current parameters, and copies of them for the best epoch.
+ */
+export function bestEpochHooks(
+  store: ParamStore,
+  view: { readonly scorer: Scorer; refresh(): void },
+) {
+  return {
+    scorer: () => {
+      view.refresh();
+      return Promise.resolve(view.scorer);
+    },
+    snapshot: () => snapshotParams(store),
+    restore: (saved: Map<string, HostTensor>) => restoreParams(store, saved),
+  };
+}
+
 /** `Scorer.save` of a sequence model: the store's params and the config with the id-space sizes. */
 export function saver(plugin: string, store: ParamStore, config: object, split: Split) {
   return (dir: string) =>
