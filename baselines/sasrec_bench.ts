@@ -6,7 +6,7 @@
  * count, with each side's peak resident memory.
  *
  * ```
- * deno run -A baselines/sasrec_bench.ts [--data DIR (default $ELMBENCH_DATA/beauty)] [--threads 1] [--loss ce|bce]
+ * deno task bench:sasrec [--data DIR (default $ELMBENCH_DATA/beauty)] [--threads 1] [--loss ce|bce]
  *   [--steps N] [--no-torch] [--json]
  * ```
  *
