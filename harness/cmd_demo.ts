@@ -31,9 +31,10 @@ export const DEMO_HELP = `elmbench demo [--results out/demo/results.jsonl] [--fo
  */
 export const DEMO_CAVEAT =
   "A tiny run checks that every plugin fits and scores end to end on one split in seconds; " +
-  "it does not rank the methods. The LLM-based rows train 3 epochs from random weights and " +
-  "score near chance (direct HR@10 0.10 of 100 candidates), so their improvement row here " +
-  'measures the budget, not the method; README.md, "The tables", has the cpu-preset runs.';
+  "it does not rank the methods. The LLM-based rows train 3 epochs from random weights; their " +
+  "free-decoded direct lists seldom name a candidate and score below chance (HR@10 0.10 of 100), " +
+  "so their improvement row here measures the budget, not the method; " +
+  'README.md, "The tables", has the cpu-preset runs.';
 
 /** Runs `demo`. */
 export async function demoCommand(
