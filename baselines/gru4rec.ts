@@ -16,7 +16,6 @@ import { type DefaultsOf, definePlugin, type FitContext, type Scorer } from "../
 import type { Split } from "../harness/types.ts";
 import {
   adam,
-  compileInference,
   compileTrainStep,
   dropout,
   Graph,
@@ -39,14 +38,7 @@ import {
 } from "../models/seq_batches.ts";
 import { fitSequence } from "../models/seq_fit.ts";
 import { softmaxLoss } from "../models/seq_losses.ts";
-import {
-  bestEpochHooks,
-  loaded,
-  packedUserVectors,
-  recentHistory,
-  saver,
-  sequenceScorer,
-} from "../models/seq_model.ts";
+import { bestEpochHooks, lastStateScorer, loaded, saver } from "../models/seq_model.ts";
 
 /** Every key: RecBole's GRU4Rec settings. */
 export const GRU4REC_KEYS = {
@@ -94,28 +86,17 @@ function inputs(g: Graph, rows: number, len: number) {
   };
 }
 
-async function gru4recScorer(ctx: FitContext, store: ParamStore, config: Gru4recConfig) {
-  const len = config.maxLen, d = config.dim;
-  const g = new Graph();
-  const x = inputs(g, SCORE_ROWS, len);
+function gru4recScorer(ctx: FitContext, store: ParamStore, config: Gru4recConfig) {
+  const len = config.maxLen;
+  const x = inputs(new Graph(), SCORE_ROWS, len);
   const { out } = encode(x.items, x.resets, ctx.split.nItems, config, 0);
-  const infer = await compileInference({ out }, store, {
-    intraOpThreads: ctx.threads,
-    device: ctx.device,
-  });
-  const fill = feedsOf(SCORE_ROWS, len);
-  return sequenceScorer(ctx, {
-    dim: d,
-    items: () => store.get(ITEMS)!.data,
-    userVectors: (request) =>
-      packedUserVectors(request.userRows.length, {
-        rows: SCORE_ROWS,
-        len,
-        dim: d,
-        tokensOf: recentHistory(ctx, request, len),
-        encode: async (layout, tokens) =>
-          (await infer.run(fill(layout, tokens))).out.data as Float32Array,
-      }),
+  return lastStateScorer(ctx, store, {
+    states: out,
+    rows: SCORE_ROWS,
+    len,
+    dim: config.dim,
+    itemsName: ITEMS,
+    fill: feedsOf(SCORE_ROWS, len),
   });
 }
 

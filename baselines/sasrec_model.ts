@@ -10,7 +10,6 @@ import { TrainMembership } from "../harness/sampling.ts";
 import type { Split } from "../harness/types.ts";
 import {
   adam,
-  compileInference,
   compileTrainStep,
   type Device,
   dropout,
@@ -33,7 +32,7 @@ import {
 } from "../models/seq_batches.ts";
 import type { StepLoss } from "../models/seq_fit.ts";
 import { sampledBceLoss, softmaxLoss } from "../models/seq_losses.ts";
-import { packedUserVectors, recentHistory, sequenceScorer } from "../models/seq_model.ts";
+import { lastStateScorer } from "../models/seq_model.ts";
 import { transformerStack } from "../models/seq_transformer.ts";
 
 /** What the model reads of the plugin's config. */
@@ -222,27 +221,17 @@ export async function createSasrecTrainer(
 }
 
 /** The scorer: states at each user's last visible item, dotted with the item table. */
-export async function sasrecScorer(ctx: FitContext, store: ParamStore, options: SasrecOptions) {
-  const len = options.maxLen, d = options.dim;
-  const g = new Graph();
-  const x = encoderInputs(g, SCORE_ROWS, len);
+export function sasrecScorer(ctx: FitContext, store: ParamStore, options: SasrecOptions) {
+  const len = options.maxLen;
+  const x = encoderInputs(new Graph(), SCORE_ROWS, len);
   const { states } = sasrecEncoder(x, ctx.split.nItems, options, false);
-  const infer = await compileInference({ states }, store, {
-    intraOpThreads: ctx.threads,
-    device: ctx.device,
-  });
   const feeds = encoderFeeds(SCORE_ROWS, len);
-  return sequenceScorer(ctx, {
-    dim: d,
-    items: () => store.get(ITEMS)!.data,
-    userVectors: (request) =>
-      packedUserVectors(request.userRows.length, {
-        rows: SCORE_ROWS,
-        len,
-        dim: d,
-        tokensOf: recentHistory(ctx, request, len),
-        encode: async (layout, tokens) =>
-          (await infer.run(feeds.fill(layout, tokens))).states.data as Float32Array,
-      }),
+  return lastStateScorer(ctx, store, {
+    states,
+    rows: SCORE_ROWS,
+    len,
+    dim: options.dim,
+    itemsName: ITEMS,
+    fill: (layout, tokens) => feeds.fill(layout, tokens),
   });
 }

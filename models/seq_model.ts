@@ -9,7 +9,14 @@
  */
 import type { FitContext, Scorer, ScoreRequest } from "../harness/plugin.ts";
 import type { Split } from "../harness/types.ts";
-import { type HostTensor, type ParamStore, saveCheckpoint } from "../kernels/mod.ts";
+import {
+  compileInference,
+  type Feeds,
+  type HostTensor,
+  type ParamStore,
+  saveCheckpoint,
+  type Tensor,
+} from "../kernels/mod.ts";
 import { embeddingCheckpointConfig } from "./embedding_checkpoint.ts";
 import { createEmbeddingScorer, vectorScorer } from "./embedding_scorer.ts";
 import { type Layout, packLayouts } from "./seq_batches.ts";
@@ -102,6 +109,44 @@ export function bestEpochHooks(
     snapshot: () => snapshotParams(store),
     restore: (saved: Map<string, HostTensor>) => restoreParams(store, saved),
   };
+}
+
+/**
+ * The scorer of a model whose user vector is its state at the last visible
+ * item (SASRec, GRU4Rec): `states` (`[rows * len, dim]`) compiled once over
+ * `store`, fed a packed batch of `rows x len` slots by `fill`, and dotted
+ * with the item table `itemsName`.
+ */
+export async function lastStateScorer(
+  ctx: FitContext,
+  store: ParamStore,
+  options: {
+    readonly states: Tensor;
+    readonly rows: number;
+    readonly len: number;
+    readonly dim: number;
+    readonly itemsName: string;
+    fill(layout: Layout, tokens: (k: number) => ArrayLike<number>): Feeds;
+  },
+) {
+  const { rows, len, dim } = options;
+  const infer = await compileInference({ states: options.states }, store, {
+    intraOpThreads: ctx.threads,
+    device: ctx.device,
+  });
+  return sequenceScorer(ctx, {
+    dim,
+    items: () => store.get(options.itemsName)!.data,
+    userVectors: (request) =>
+      packedUserVectors(request.userRows.length, {
+        rows,
+        len,
+        dim,
+        tokensOf: recentHistory(ctx, request, len),
+        encode: async (layout, tokens) =>
+          (await infer.run(options.fill(layout, tokens))).states.data as Float32Array,
+      }),
+  });
 }
 
 /** `Scorer.save` of a sequence model: the store's params and the config with the id-space sizes. */
