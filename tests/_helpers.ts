@@ -3,9 +3,11 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import type { Plugin } from "../harness/plugin.ts";
 import type { ResultRecord } from "../harness/results.ts";
 import { runCells } from "../harness/runner.ts";
+import { generateSynthetic } from "../harness/synthetic.ts";
 import type { Dataset, Task } from "../harness/types.ts";
 
 /** A dataset from literal sequences (row u-1 = user u). */
@@ -74,4 +76,33 @@ export async function tinyCell(
     evalUsers,
   });
   return record;
+}
+
+/**
+ * Fits `plugins` for 2 tiny epochs on both tasks with `--save`, scores the
+ * saved checkpoints with `--load`, and asserts the metrics are equal.
+ */
+export async function assertSaveLoadRoundTrip(plugins: readonly Plugin[]): Promise<void> {
+  const data = await generateSynthetic({ users: 150, items: 200 });
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const task of ["direct", "sequential"] as const) {
+      const common = {
+        task,
+        plugins: [...plugins],
+        preset: "tiny" as const,
+        resultsPath: null,
+        cacheDir: null,
+        overrides: [{ key: "epochs", raw: "2" }],
+      };
+      const fitted = await runCells(data, { ...common, saveDir: dir });
+      const loaded = await runCells(data, { ...common, loadDir: dir });
+      fitted.forEach((r, i) =>
+        assert.deepEqual(loaded[i].metrics, r.metrics, `${r.plugin} ${task}`)
+      );
+      assert.ok(loaded.every((r) => r.info.loaded_from !== undefined));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { BUILTIN_PLUGINS } from "../plugins.ts";
 import { runCells } from "../harness/runner.ts";
 import { generateSynthetic } from "../harness/synthetic.ts";
+import { assertSaveLoadRoundTrip } from "./_helpers.ts";
 
 const MODELS = ["bprmf", "lightgcn", "simplex"];
 
@@ -31,28 +32,7 @@ Deno.test("bprmf, lightgcn and simplex beat pop on the synthetic direct task (ti
 });
 
 Deno.test("a saved checkpoint scores exactly as the fitted model (--save / --load)", async () => {
-  const data = await generateSynthetic({ users: 150, items: 200 });
-  const dir = await Deno.makeTempDir();
-  try {
-    for (const task of ["direct", "sequential"] as const) {
-      const common = {
-        task,
-        plugins: MODELS.map((m) => BUILTIN_PLUGINS[m]),
-        preset: "tiny" as const,
-        resultsPath: null,
-        cacheDir: null,
-        overrides: [{ key: "epochs", raw: "2" }],
-      };
-      const fitted = await runCells(data, { ...common, saveDir: dir });
-      const loaded = await runCells(data, { ...common, loadDir: dir });
-      fitted.forEach((r, i) =>
-        assert.deepEqual(loaded[i].metrics, r.metrics, `${r.plugin} ${task}`)
-      );
-      assert.ok(loaded.every((r) => r.info.loaded_from !== undefined));
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await assertSaveLoadRoundTrip(MODELS.map((m) => BUILTIN_PLUGINS[m]));
 });
 
 Deno.test("adamRows=sparse trains bprmf and simplex above pop, labelled as a row of its own", async () => {

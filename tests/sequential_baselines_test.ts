@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { BUILTIN_PLUGINS } from "../plugins.ts";
 import { runCells } from "../harness/runner.ts";
 import { generateSynthetic } from "../harness/synthetic.ts";
+import { assertSaveLoadRoundTrip } from "./_helpers.ts";
 
 const SEQUENTIAL = ["sasrec", "bert4rec", "gru4rec", "caser"];
 
@@ -45,26 +46,5 @@ Deno.test("ncl beats pop on the synthetic direct task (tiny preset)", async () =
 });
 
 Deno.test("a saved sequence model or ncl scores exactly as the fitted one (--save / --load)", async () => {
-  const data = await generateSynthetic({ users: 150, items: 200 });
-  const dir = await Deno.makeTempDir();
-  try {
-    for (const task of ["direct", "sequential"] as const) {
-      const common = {
-        task,
-        plugins: [...SEQUENTIAL, "ncl"].map((m) => BUILTIN_PLUGINS[m]),
-        preset: "tiny" as const,
-        resultsPath: null,
-        cacheDir: null,
-        overrides: [{ key: "epochs", raw: "2" }],
-      };
-      const fitted = await runCells(data, { ...common, saveDir: dir });
-      const loaded = await runCells(data, { ...common, loadDir: dir });
-      fitted.forEach((r, i) =>
-        assert.deepEqual(loaded[i].metrics, r.metrics, `${r.plugin} ${task}`)
-      );
-      assert.ok(loaded.every((r) => r.info.loaded_from !== undefined));
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await assertSaveLoadRoundTrip([...SEQUENTIAL, "ncl"].map((m) => BUILTIN_PLUGINS[m]));
 });
